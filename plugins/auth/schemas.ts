@@ -1,0 +1,43 @@
+import { Type, type Static } from 'typebox'
+import { ErrorSchema } from '../shared/errors.js'
+
+/** Bounds on credentials: RFC 5321's longest address, and a password cap that keeps hashing bounded. */
+export const MAX_USERNAME_LENGTH = 254
+export const MAX_PASSWORD_LENGTH = 1024
+
+export const CredentialsSchema = Type.Object({
+  username: Type.String({ minLength: 1, maxLength: MAX_USERNAME_LENGTH, description: 'the user\'s email' }),
+  password: Type.String({ minLength: 1, maxLength: MAX_PASSWORD_LENGTH })
+})
+
+export type Credentials = Static<typeof CredentialsSchema>
+
+export const LoginResponseSchema = Type.Object({
+  token: Type.String({ description: 'opaque bearer token' }),
+  tokenType: Type.Literal('Bearer'),
+  expiresIn: Type.Integer({ description: 'seconds before the token expires unless used again' })
+})
+
+export const SessionSchema = Type.Object({
+  id: Type.String({ description: 'public handle of the session, not the token' }),
+  createdAt: Type.String({ format: 'date-time' }),
+  lastUsedAt: Type.String({ format: 'date-time' }),
+  expiresAt: Type.String({ format: 'date-time' }),
+  refreshCount: Type.Integer({ minimum: 0 }),
+  current: Type.Boolean({ description: 'whether this is the token of the request' })
+})
+
+export const SessionsResponseSchema = Type.Object({
+  sessions: Type.Array(SessionSchema)
+})
+
+export type Session = Static<typeof SessionSchema>
+
+export const NoContentSchema = Type.Null({ description: 'No content' })
+
+/** The error answers of routes that take a token. */
+export const TokenErrorResponses = {
+  400: ErrorSchema,
+  401: ErrorSchema,
+  503: ErrorSchema
+}

@@ -1,0 +1,49 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { BearerHeadersSchema, readPresentedToken, sendBearerChallenge } from '../shared/bearer.js'
+import { ErrorSchema, sendError } from '../shared/errors.js'
+import type { ValidateTokenRequest, ValidateTokenResponse } from '../shared/token-validation.js'
+import { BusinessDataSchema } from './schemas.js'
+
+export interface BusinessServiceOptions {
+  /** Where the auth service validates tokens; reached with `fastify.inject()`, in this process. */
+  validateTokenUrl: string
+}
+
+/**
+ * The business service: data for clients whose token the auth service accepts. It
+ * knows nothing of tokens beyond the validateToken contract, and asks the auth service
+ * through `fastify.inject()`, so either service could move to its own process.
+ */
+const businessService: FastifyPluginAsyncTypebox<BusinessServiceOptions> = async (fastify, { validateTokenUrl }) => {
+  fastify.get('/data', {
+    schema: {
+      tags: ['business'],
+      summary: 'Business data, for a client with a valid token',
+      security: [{ bearer: [] }, { tokenHeader: [] }],
+      headers: BearerHeadersSchema,
+      response: { 200: BusinessDataSchema, 400: ErrorSchema, 401: ErrorSchema, 503: ErrorSchema }
+    }
+  }, async (request, reply) => {
+    const presented = readPresentedToken(request.headers)
+    if (presented.kind !== 'token') return sendBearerChallenge(reply, presented.kind)
+
+    const body: ValidateTokenRequest = { token: presented.token }
+    const answer = await fastify.inject({ method: 'POST', url: validateTokenUrl, payload: body })
+    if (answer.statusCode !== 200) {
+      request.log.error({ statusCode: answer.statusCode }, 'the auth service could not validate the token')
+      return sendError(reply, 503, 'The authentication service is unavailable; try again shortly')
+    }
+    const validation = answer.json<ValidateTokenResponse>()
+    if (!validation.authenticated || validation.username === undefined) return sendBearerChallenge(reply, 'invalid_token')
+
+    return {
+      data: {
+        message: `Hello ${validation.username}, here is your business data`,
+        user: validation.username,
+        tokenExpiresIn: validation.expiresIn ?? 0
+      }
+    }
+  })
+}
+
+export default businessService

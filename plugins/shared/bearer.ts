@@ -1,0 +1,61 @@
+import type { FastifyReply } from 'fastify'
+import { Type, type Static } from 'typebox'
+import { sendError } from './errors.js'
+
+/**
+ * The two ways a client presents its token: `Authorization: Bearer <token>` (RFC 6750)
+ * and the `token` header of the original clients.
+ */
+export const BearerHeadersSchema = Type.Object({
+  authorization: Type.Optional(Type.String({ description: 'Bearer <token>' })),
+  token: Type.Optional(Type.String({ description: 'the token alone (original clients)' }))
+})
+
+export type BearerHeaders = Static<typeof BearerHeadersSchema>
+
+export type PresentedToken =
+  | { kind: 'token', token: string }
+  | { kind: 'missing' }
+  /** Both headers, with different tokens: RFC 6750 §3.1 calls this an invalid request. */
+  | { kind: 'conflicting' }
+
+const BEARER_CREDENTIALS = /^Bearer +(\S.*)$/i
+
+export function readPresentedToken (headers: BearerHeaders): PresentedToken {
+  const fromAuthorization = headers.authorization === undefined
+    ? undefined
+    : BEARER_CREDENTIALS.exec(headers.authorization)?.[1]?.trim()
+  const fromTokenHeader = headers.token?.trim() || undefined
+  if (fromAuthorization !== undefined && fromTokenHeader !== undefined && fromAuthorization !== fromTokenHeader) {
+    return { kind: 'conflicting' }
+  }
+  const token = fromAuthorization ?? fromTokenHeader
+  return token === undefined ? { kind: 'missing' } : { kind: 'token', token }
+}
+
+export type BearerFailure = 'missing' | 'invalid_token' | 'invalid_request'
+
+const CHALLENGES: Record<BearerFailure, { statusCode: number, header: string, message: string }> = {
+  missing: {
+    statusCode: 401,
+    header: 'Bearer',
+    message: 'A bearer token is required (Authorization: Bearer <token>, or the token header)'
+  },
+  invalid_token: {
+    statusCode: 401,
+    header: 'Bearer error="invalid_token"',
+    message: 'The token is unknown, expired or revoked'
+  },
+  invalid_request: {
+    statusCode: 400,
+    header: 'Bearer error="invalid_request"',
+    message: 'The Authorization and token headers carry different tokens'
+  }
+}
+
+/** Answers a request that did not present a usable token, with its RFC 6750 challenge. */
+export function sendBearerChallenge (reply: FastifyReply, failure: BearerFailure | 'conflicting'): FastifyReply {
+  const challenge = CHALLENGES[failure === 'conflicting' ? 'invalid_request' : failure]
+  reply.header('www-authenticate', challenge.header)
+  return sendError(reply, challenge.statusCode, challenge.message)
+}

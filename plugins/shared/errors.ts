@@ -1,0 +1,22 @@
+import { STATUS_CODES } from 'node:http'
+import type { FastifyReply } from 'fastify'
+import { Type, type Static } from 'typebox'
+
+/** Fastify's error shape, which every error answer of the service has. */
+export const ErrorSchema = Type.Object({
+  statusCode: Type.Integer(),
+  code: Type.Optional(Type.String()),
+  error: Type.String(),
+  message: Type.String()
+}, { $id: 'Error', description: 'An error, in Fastify\'s shape' })
+
+export type ErrorBody = Static<typeof ErrorSchema>
+
+export function errorBody (statusCode: number, message: string): ErrorBody {
+  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message }
+}
+
+/** Sends an error answer in Fastify's shape. */
+export function sendError (reply: FastifyReply, statusCode: number, message: string): FastifyReply {
+  return reply.code(statusCode).send(errorBody(statusCode, message))
+}

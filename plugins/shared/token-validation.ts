@@ -1,0 +1,19 @@
+import { Type, type Static } from 'typebox'
+
+/**
+ * The contract of the auth service's internal `POST /auth/validateToken`: the one thing
+ * the business service knows of the auth service. Either side may change its insides,
+ * or move to another process, as long as both keep to these two schemas.
+ */
+export const ValidateTokenRequestSchema = Type.Object({
+  token: Type.String()
+})
+
+export const ValidateTokenResponseSchema = Type.Object({
+  authenticated: Type.Boolean(),
+  username: Type.Optional(Type.String()),
+  expiresIn: Type.Optional(Type.Integer({ minimum: 0, description: 'seconds before the token expires unless used again' }))
+})
+
+export type ValidateTokenRequest = Static<typeof ValidateTokenRequestSchema>
+export type ValidateTokenResponse = Static<typeof ValidateTokenResponseSchema>

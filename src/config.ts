@@ -1,0 +1,71 @@
+import envSchema from 'env-schema'
+import { Type, type Static } from 'typebox'
+
+const Seconds = (defaultValue: number, description: string) =>
+  Type.Integer({ minimum: 1, default: defaultValue, description })
+
+/**
+ * Every setting of the service, validated at start (by env-schema here and by
+ * @fastify/env in the app). `Config` is derived from it, so the type cannot drift.
+ */
+export const ConfigSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'listening port' }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'listening address' }),
+  LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'pino level' }),
+  TOKEN_TTL_SECONDS: Seconds(30, 'idle lifetime of a token, reset by each successful validation'),
+  TOKEN_MAX_LIFETIME_SECONDS: Seconds(86400, 'absolute lifetime of a token, whatever its use'),
+  CLEANUP_INTERVAL_SECONDS: Seconds(10, 'period of the job that removes expired tokens'),
+  TOKEN_STORE: Type.Enum(['memory', 'redis'], { default: 'memory', description: 'where tokens live' }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'required when TOKEN_STORE=redis' })),
+  // A string, not a boolean or number: env values are text and `false | hops` is one setting.
+  TRUST_PROXY: Type.String({ pattern: '^(false|[0-9]+)$', default: 'false', description: '`false` or the number of proxy hops' }),
+  TLS_CERT_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  TLS_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  USERS_FILE: Type.Optional(Type.String({ minLength: 1 }))
+})
+
+export type Config = Static<typeof ConfigSchema>
+
+/** What a caller may give: anything an environment or a test would set, as text or as values. */
+export type ConfigSource = Record<string, string | number | undefined>
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/**
+ * Validates `source` (an environment) against ConfigSchema, applies defaults and the
+ * rules that span two variables. Throws a ConfigError whose message is one line naming
+ * the variable; values are never echoed, since REDIS_URL may carry a password.
+ */
+export function loadConfig (source: ConfigSource, { dotenv = false } = {}): Config {
+  let config: Config
+  try {
+    config = envSchema<Config>({ schema: structuredClone(ConfigSchema), data: { ...source }, env: false, dotenv })
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration: ${describeFirstError(err)}`)
+  }
+  if (config.TOKEN_STORE === 'redis' && config.REDIS_URL === undefined) {
+    throw new ConfigError('Invalid configuration: REDIS_URL is required when TOKEN_STORE=redis')
+  }
+  if ((config.TLS_CERT_FILE === undefined) !== (config.TLS_KEY_FILE === undefined)) {
+    throw new ConfigError('Invalid configuration: TLS_CERT_FILE and TLS_KEY_FILE must be set together')
+  }
+  return config
+}
+
+interface AjvError { instancePath: string, message?: string, params?: { allowedValues?: string[] } }
+
+function describeFirstError (err: unknown): string {
+  const errors = (err as { errors?: AjvError[] }).errors
+  const first = errors?.[0]
+  if (first === undefined) return (err as Error).message
+  const variable = first.instancePath.replace(/^\//, '').split('/')[0]
+  const allowed = first.params?.allowedValues
+  return `${variable} ${first.message ?? 'is invalid'}${allowed ? ` (${allowed.join(', ')})` : ''}`
+}
+
+/** Fastify's `trustProxy` option from TRUST_PROXY. */
+export function trustProxyHops (config: Config): false | number {
+  return config.TRUST_PROXY === 'false' ? false : Number(config.TRUST_PROXY)
+}

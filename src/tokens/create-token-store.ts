@@ -1,0 +1,15 @@
+import type { Config } from '../config.js'
+import { policyFromSeconds } from './lifetime.js'
+import { MemoryTokenStore } from './memory-token-store.js'
+import type { TokenStore } from './token-store.js'
+
+/** The store that TOKEN_STORE names, with the lifetimes of the configuration. */
+export function createTokenStore (config: Config): TokenStore {
+  const policy = policyFromSeconds(config.TOKEN_TTL_SECONDS, config.TOKEN_MAX_LIFETIME_SECONDS)
+  switch (config.TOKEN_STORE) {
+    case 'memory':
+      return new MemoryTokenStore(policy)
+    case 'redis':
+      throw new Error('TOKEN_STORE=redis is not available yet')
+  }
+}

@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // argon2 hashing and real-port end-to-end tests take longer than unit tests
+    testTimeout: 20_000,
+    hookTimeout: 20_000
+  }
+})
