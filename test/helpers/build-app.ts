@@ -1,0 +1,52 @@
+import { Writable } from 'node:stream'
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import { onTestFinished } from 'vitest'
+import { buildApp, type BuildAppOptions } from '../../src/app.js'
+import { DEMO_PASSWORD, DEMO_USERNAME } from '../../src/users/users-file.js'
+import { FakeClock } from './fake-clock.js'
+
+export { DEMO_PASSWORD, DEMO_USERNAME }
+
+export interface TestApp {
+  app: FastifyInstance
+  clock: FakeClock
+  /** Every log line the app wrote, parsed. */
+  logs: Array<Record<string, unknown>>
+  /** The raw text of every log line, to search for secrets. */
+  rawLogs: () => string
+}
+
+/** The real app (buildApp, production options) on a fake clock, closed when the test ends. */
+export async function buildTestApp (options: Omit<BuildAppOptions, 'clock' | 'logger'> = {}): Promise<TestApp> {
+  const clock = new FakeClock()
+  const lines: string[] = []
+  const stream = new Writable({
+    write (chunk, _encoding, callback) {
+      lines.push(...String(chunk).split('\n').filter((line) => line !== ''))
+      callback()
+    }
+  })
+  const app = await buildApp({ ...options, config: { LOG_LEVEL: 'trace', ...options.config }, clock, logger: { stream } })
+  onTestFinished(() => app.close())
+  return {
+    app,
+    clock,
+    get logs () { return lines.map((line) => JSON.parse(line) as Record<string, unknown>) },
+    rawLogs: () => lines.join('\n')
+  }
+}
+
+export function login (app: FastifyInstance, username = DEMO_USERNAME, password = DEMO_PASSWORD): Promise<LightMyRequestResponse> {
+  return app.inject({ method: 'POST', url: '/auth/login', payload: { username, password } })
+}
+
+/** Logs the demo user in and returns the token. */
+export async function loginToken (app: FastifyInstance): Promise<string> {
+  const response = await login(app)
+  if (response.statusCode !== 200) throw new Error(`login answered ${response.statusCode}: ${response.body}`)
+  return response.json<{ token: string }>().token
+}
+
+export function getData (app: FastifyInstance, token: string): Promise<LightMyRequestResponse> {
+  return app.inject({ method: 'GET', url: '/business/data', headers: { authorization: `Bearer ${token}` } })
+}

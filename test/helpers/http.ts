@@ -1,0 +1,34 @@
+import type { AddressInfo } from 'node:net'
+import type { FastifyInstance } from 'fastify'
+
+/** Starts `app` on a free port of the loopback and returns its base URL. */
+export async function listenOnFreePort (app: FastifyInstance): Promise<string> {
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const { port } = app.server.address() as AddressInfo
+  return `http://127.0.0.1:${port}`
+}
+
+/** A small HTTP client over fetch for the service's routes. */
+export function httpClient (baseUrl: string) {
+  const call = async (method: string, path: string, { token, body, headers = {} }: { token?: string, body?: unknown, headers?: Record<string, string> } = {}) => {
+    const response = await fetch(baseUrl + path, {
+      method,
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+        ...headers
+      },
+      body: body === undefined ? undefined : JSON.stringify(body)
+    })
+    const text = await response.text()
+    return { status: response.status, headers: response.headers, body: text === '' ? undefined : JSON.parse(text) }
+  }
+  return {
+    call,
+    login: (username: string, password: string) => call('POST', '/auth/login', { body: { username, password } }),
+    data: (token: string) => call('GET', '/business/data', { token }),
+    sessions: (token: string) => call('GET', '/auth/sessions', { token }),
+    logout: (token: string) => call('POST', '/auth/logout', { token }),
+    logoutAll: (token: string) => call('POST', '/auth/logout-all', { token })
+  }
+}

@@ -1,0 +1,48 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { onTestFinished } from 'vitest'
+
+export const PROJECT_ROOT = resolve(import.meta.dirname, '../..')
+const SERVER_ENTRY = join(PROJECT_ROOT, 'src/server.ts')
+const TSX_LOADER = pathToFileURL(join(PROJECT_ROOT, 'node_modules/tsx/dist/loader.mjs')).href
+
+export interface ServerProcess {
+  child: ChildProcess
+  stdout: () => string
+  stderr: () => string
+  exited: Promise<number | null>
+}
+
+/**
+ * Runs src/server.ts as `npm start` would (TypeScript through tsx, no build), in an
+ * empty working directory so no developer's .env leaks in, with only `env` set.
+ */
+export function spawnServer (env: Record<string, string>): ServerProcess {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, SERVER_ENTRY], {
+    cwd: mkdtempSync(join(tmpdir(), 'token-auth-')),
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout?.on('data', (chunk) => { stdout += chunk })
+  child.stderr?.on('data', (chunk) => { stderr += chunk })
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  onTestFinished(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  return { child, stdout: () => stdout, stderr: () => stderr, exited }
+}
+
+/** Waits for the "Server listening" log line and returns the URL it names. */
+export async function listeningUrl (server: ServerProcess, timeoutMs = 15_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const match = /Server listening at (https?:\/\/[^"]+)/.exec(server.stdout())
+    if (match !== null) return match[1]!
+    if (server.child.exitCode !== null) throw new Error(`server exited: ${server.stderr()}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error('server did not start in time')
+}

@@ -1,0 +1,239 @@
+import { beforeEach, describe, expect, it } from 'vitest'
+import { policyFromSeconds, type TokenLifetimePolicy } from '../../src/tokens/lifetime.js'
+import { digestToken, generateToken, sessionIdOf } from '../../src/tokens/token.js'
+import type { TokenStore } from '../../src/tokens/token-store.js'
+import { FakeClock } from '../helpers/fake-clock.js'
+
+/** Idle lifetime 30 s, absolute cap 120 s: small numbers keep the arithmetic readable. */
+export const CONTRACT_POLICY: TokenLifetimePolicy = policyFromSeconds(30, 120)
+
+/**
+ * The behaviour every TokenStore must have, run against each implementation (after
+ * Lucia's adapter test suite). `makeStore` returns a fresh, empty store for the policy.
+ */
+export function describeTokenStore (name: string, makeStore: (policy: TokenLifetimePolicy) => Promise<TokenStore>): void {
+  describe(`${name} (TokenStore contract)`, () => {
+    let store: TokenStore
+    let clock: FakeClock
+
+    beforeEach(async () => {
+      store = await makeStore(CONTRACT_POLICY)
+      clock = new FakeClock()
+      return async () => { await store.close() }
+    })
+
+    const newDigest = () => digestToken(generateToken())
+
+    describe('issue', () => {
+      it('stores a token whose record starts its life now', async () => {
+        const digest = newDigest()
+        const record = await store.issue(digest, 'ada@example.com', clock.now())
+        expect(record).toEqual({
+          id: sessionIdOf(digest),
+          username: 'ada@example.com',
+          createdAt: clock.now(),
+          lastUsedAt: clock.now(),
+          expiresAt: clock.now() + 30_000,
+          refreshCount: 0
+        })
+        expect(await store.size()).toBe(1)
+      })
+
+      it('keeps each token apart', async () => {
+        await store.issue(newDigest(), 'ada@example.com', clock.now())
+        await store.issue(newDigest(), 'ada@example.com', clock.now())
+        await store.issue(newDigest(), 'bob@example.com', clock.now())
+        expect(await store.size()).toBe(3)
+      })
+    })
+
+    describe('validate', () => {
+      it('accepts a live token, reinflates it and counts the refresh', async () => {
+        const digest = newDigest()
+        const issued = await store.issue(digest, 'ada@example.com', clock.now())
+        clock.advanceSeconds(20)
+        const record = await store.validate(digest, clock.now())
+        expect(record).toMatchObject({
+          username: 'ada@example.com',
+          createdAt: issued.createdAt,
+          lastUsedAt: clock.now(),
+          expiresAt: clock.now() + 30_000,
+          refreshCount: 1
+        })
+        clock.advanceSeconds(20)
+        expect(await store.validate(digest, clock.now())).toMatchObject({ refreshCount: 2, expiresAt: clock.now() + 30_000 })
+      })
+
+      it('refuses an unknown token', async () => {
+        await store.issue(newDigest(), 'ada@example.com', clock.now())
+        expect(await store.validate(newDigest(), clock.now())).toBeNull()
+      })
+
+      it('refuses a token left idle for its whole idle lifetime, even before cleanup', async () => {
+        const digest = newDigest()
+        await store.issue(digest, 'ada@example.com', clock.now())
+        clock.advance(29_999)
+        expect(await store.validate(digest, clock.now())).not.toBeNull()
+        clock.advance(30_000)
+        expect(await store.validate(digest, clock.now())).toBeNull()
+        expect(await store.validate(digest, clock.now())).toBeNull()
+      })
+
+      it('never carries a token past its absolute lifetime, however often it is used', async () => {
+        const digest = newDigest()
+        const issued = await store.issue(digest, 'ada@example.com', clock.now())
+        for (let elapsed = 20; elapsed < 120; elapsed += 20) {
+          clock.advanceSeconds(20)
+          const record = await store.validate(digest, clock.now())
+          expect(record?.expiresAt).toBe(Math.min(clock.now() + 30_000, issued.createdAt + 120_000))
+        }
+        clock.advanceSeconds(20)
+        expect(clock.now()).toBe(issued.createdAt + 120_000)
+        expect(await store.validate(digest, clock.now())).toBeNull()
+      })
+
+      it('does not change an expired token or bring it back', async () => {
+        const digest = newDigest()
+        await store.issue(digest, 'ada@example.com', clock.now())
+        clock.advanceSeconds(31)
+        await store.validate(digest, clock.now())
+        expect(await store.listForUser('ada@example.com', clock.now())).toEqual([])
+        clock.advance(-10_000)
+        expect(await store.validate(digest, clock.now())).toBeNull()
+      })
+
+      it('returns copies: changing a returned record changes nothing stored', async () => {
+        const digest = newDigest()
+        const issued = await store.issue(digest, 'ada@example.com', clock.now())
+        issued.expiresAt += 1_000_000
+        issued.username = 'mallory@example.com'
+        const record = await store.validate(digest, clock.now())
+        expect(record).toMatchObject({ username: 'ada@example.com', expiresAt: clock.now() + 30_000 })
+      })
+    })
+
+    describe('revoke', () => {
+      it('removes a live token and returns its record', async () => {
+        const digest = newDigest()
+        await store.issue(digest, 'ada@example.com', clock.now())
+        expect(await store.revoke(digest, clock.now())).toMatchObject({ id: sessionIdOf(digest), username: 'ada@example.com' })
+        expect(await store.validate(digest, clock.now())).toBeNull()
+        expect(await store.size()).toBe(0)
+      })
+
+      it('returns null for an unknown or an expired token', async () => {
+        const digest = newDigest()
+        await store.issue(digest, 'ada@example.com', clock.now())
+        expect(await store.revoke(newDigest(), clock.now())).toBeNull()
+        clock.advanceSeconds(30)
+        expect(await store.revoke(digest, clock.now())).toBeNull()
+      })
+
+      it('leaves the other tokens of the user alone', async () => {
+        const first = newDigest()
+        const second = newDigest()
+        await store.issue(first, 'ada@example.com', clock.now())
+        await store.issue(second, 'ada@example.com', clock.now())
+        await store.revoke(first, clock.now())
+        expect(await store.validate(second, clock.now())).not.toBeNull()
+      })
+    })
+
+    describe('revokeAllForUser', () => {
+      it('removes every token of the user and no one else\'s', async () => {
+        const ada = [newDigest(), newDigest(), newDigest()]
+        const bob = newDigest()
+        for (const digest of ada) await store.issue(digest, 'ada@example.com', clock.now())
+        await store.issue(bob, 'bob@example.com', clock.now())
+        expect(await store.revokeAllForUser('ada@example.com')).toBe(3)
+        for (const digest of ada) expect(await store.validate(digest, clock.now())).toBeNull()
+        expect(await store.validate(bob, clock.now())).not.toBeNull()
+        expect(await store.size()).toBe(1)
+      })
+
+      it('returns 0 for a user without tokens', async () => {
+        await store.issue(newDigest(), 'bob@example.com', clock.now())
+        expect(await store.revokeAllForUser('ada@example.com')).toBe(0)
+        expect(await store.size()).toBe(1)
+      })
+    })
+
+    describe('listForUser', () => {
+      it('lists the live tokens of the user, oldest first, with their public ids', async () => {
+        const first = newDigest()
+        const second = newDigest()
+        await store.issue(first, 'ada@example.com', clock.now())
+        clock.advanceSeconds(10)
+        await store.issue(second, 'ada@example.com', clock.now())
+        await store.issue(newDigest(), 'bob@example.com', clock.now())
+        await store.validate(first, clock.now())
+        const sessions = await store.listForUser('ada@example.com', clock.now())
+        expect(sessions.map((session) => session.id)).toEqual([sessionIdOf(first), sessionIdOf(second)])
+        expect(sessions[0]).toMatchObject({ refreshCount: 1, lastUsedAt: clock.now() })
+        expect(JSON.stringify(sessions)).not.toContain(first)
+      })
+
+      it('leaves out expired tokens and answers [] for a user without tokens', async () => {
+        const stale = newDigest()
+        await store.issue(stale, 'ada@example.com', clock.now())
+        clock.advanceSeconds(20)
+        const fresh = newDigest()
+        await store.issue(fresh, 'ada@example.com', clock.now())
+        clock.advanceSeconds(15)
+        expect((await store.listForUser('ada@example.com', clock.now())).map((s) => s.id)).toEqual([sessionIdOf(fresh)])
+        expect(await store.listForUser('nobody@example.com', clock.now())).toEqual([])
+      })
+    })
+
+    describe('removeExpired', () => {
+      it('removes exactly the tokens expired by now', async () => {
+        const idle = newDigest()
+        const used = newDigest()
+        await store.issue(idle, 'ada@example.com', clock.now())
+        await store.issue(used, 'ada@example.com', clock.now())
+        clock.advanceSeconds(20)
+        await store.validate(used, clock.now())
+        clock.advanceSeconds(10)
+        expect(await store.removeExpired(clock.now())).toBe(1)
+        expect(await store.size()).toBe(1)
+        expect(await store.validate(used, clock.now())).not.toBeNull()
+      })
+
+      it('removes nothing while every token is live', async () => {
+        await store.issue(newDigest(), 'ada@example.com', clock.now())
+        clock.advance(29_999)
+        expect(await store.removeExpired(clock.now())).toBe(0)
+        expect(await store.size()).toBe(1)
+      })
+
+      it('removes tokens that reached the absolute cap', async () => {
+        const digest = newDigest()
+        await store.issue(digest, 'ada@example.com', clock.now())
+        for (let i = 0; i < 5; i++) {
+          clock.advanceSeconds(20)
+          await store.validate(digest, clock.now())
+        }
+        clock.advanceSeconds(20)
+        expect(await store.removeExpired(clock.now())).toBe(1)
+        expect(await store.size()).toBe(0)
+      })
+
+      it('empties the store of many expired tokens', async () => {
+        for (let i = 0; i < 500; i++) {
+          await store.issue(newDigest(), `user${i % 7}@example.com`, clock.now())
+          clock.advance(37)
+        }
+        clock.advanceSeconds(31)
+        expect(await store.removeExpired(clock.now())).toBe(500)
+        expect(await store.size()).toBe(0)
+        expect(await store.listForUser('user1@example.com', clock.now())).toEqual([])
+      })
+    })
+
+    describe('ping', () => {
+      it('resolves for a working store', async () => {
+        await expect(store.ping()).resolves.toBeUndefined()
+      })
+    })
+  })
+}
