@@ -1,0 +1,302 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { isMainThread } from 'node:worker_threads'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { ConfigError, loadConfig, trustProxyHops, type Config, type ConfigSource } from '../../src/config.js'
+
+const DEFAULTS: Config = {
+  PORT: 3000,
+  HOST: '127.0.0.1',
+  LOG_LEVEL: 'info',
+  TOKEN_TTL_SECONDS: 30,
+  TOKEN_MAX_LIFETIME_SECONDS: 86400,
+  CLEANUP_INTERVAL_SECONDS: 10,
+  TOKEN_STORE: 'memory',
+  TRUST_PROXY: 'false'
+}
+
+const REDIS_PASSWORD = 'Sup3r-S3cret-Pa55'
+
+/** The ConfigError that loadConfig throws for `source`; fails the test when it throws nothing or something else. */
+function configErrorOf (source: ConfigSource): ConfigError {
+  try {
+    loadConfig(source)
+  } catch (err) {
+    if (err instanceof ConfigError) return err
+    throw err
+  }
+  throw new Error(`loadConfig accepted ${Object.keys(source).join(', ')}`)
+}
+
+describe('loadConfig', () => {
+  describe('defaults', () => {
+    it('gives the contract default of every variable for an empty environment', () => {
+      expect(loadConfig({})).toEqual(DEFAULTS)
+    })
+
+    it('leaves the optional variables unset rather than inventing values', () => {
+      const config = loadConfig({})
+      for (const name of ['REDIS_URL', 'TLS_CERT_FILE', 'TLS_KEY_FILE', 'USERS_FILE']) {
+        expect(config).not.toHaveProperty(name)
+      }
+    })
+
+    it('treats a variable given as undefined as not set', () => {
+      expect(loadConfig({ PORT: undefined, REDIS_URL: undefined, USERS_FILE: undefined })).toEqual(DEFAULTS)
+    })
+
+    it('does not read process.env by itself', () => {
+      vi.stubEnv('PORT', '4321')
+      vi.stubEnv('LOG_LEVEL', 'debug')
+      try {
+        expect(loadConfig({})).toEqual(DEFAULTS)
+      } finally {
+        vi.unstubAllEnvs()
+      }
+    })
+  })
+
+  describe('overrides', () => {
+    it('accepts every variable as text, the way an environment gives it, and converts the numbers', () => {
+      const config = loadConfig({
+        PORT: '8080',
+        HOST: '0.0.0.0',
+        LOG_LEVEL: 'debug',
+        TOKEN_TTL_SECONDS: '60',
+        TOKEN_MAX_LIFETIME_SECONDS: '3600',
+        CLEANUP_INTERVAL_SECONDS: '5',
+        TOKEN_STORE: 'redis',
+        REDIS_URL: 'redis://127.0.0.1:6379',
+        TRUST_PROXY: '1',
+        TLS_CERT_FILE: '/etc/tls/cert.pem',
+        TLS_KEY_FILE: '/etc/tls/key.pem',
+        USERS_FILE: 'users.json'
+      })
+      expect(config).toEqual({
+        PORT: 8080,
+        HOST: '0.0.0.0',
+        LOG_LEVEL: 'debug',
+        TOKEN_TTL_SECONDS: 60,
+        TOKEN_MAX_LIFETIME_SECONDS: 3600,
+        CLEANUP_INTERVAL_SECONDS: 5,
+        TOKEN_STORE: 'redis',
+        REDIS_URL: 'redis://127.0.0.1:6379',
+        TRUST_PROXY: '1',
+        TLS_CERT_FILE: '/etc/tls/cert.pem',
+        TLS_KEY_FILE: '/etc/tls/key.pem',
+        USERS_FILE: 'users.json'
+      })
+    })
+
+    it('accepts numbers given as numbers', () => {
+      const config = loadConfig({ PORT: 8443, TOKEN_TTL_SECONDS: 1, TOKEN_MAX_LIFETIME_SECONDS: 120, CLEANUP_INTERVAL_SECONDS: 2 })
+      expect(config).toMatchObject({ PORT: 8443, TOKEN_TTL_SECONDS: 1, TOKEN_MAX_LIFETIME_SECONDS: 120, CLEANUP_INTERVAL_SECONDS: 2 })
+    })
+
+    it('accepts the bounds of PORT (0 and 65535) and the minimum of a lifetime (1)', () => {
+      expect(loadConfig({ PORT: '0' }).PORT).toBe(0)
+      expect(loadConfig({ PORT: '65535' }).PORT).toBe(65535)
+      expect(loadConfig({ TOKEN_TTL_SECONDS: '1' }).TOKEN_TTL_SECONDS).toBe(1)
+    })
+
+    it('accepts rediss:// (TLS) as well as redis://', () => {
+      expect(loadConfig({ TOKEN_STORE: 'redis', REDIS_URL: 'rediss://redis.example.com:6380' }).REDIS_URL)
+        .toBe('rediss://redis.example.com:6380')
+    })
+
+    it('accepts every pino level', () => {
+      for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) {
+        expect(loadConfig({ LOG_LEVEL: level }).LOG_LEVEL).toBe(level)
+      }
+    })
+
+    it('ignores unknown variables, as a real environment is full of them', () => {
+      const config = loadConfig({ PATH: '/usr/bin', HOME: '/root', FOO: 'bar', PORT: '3001' })
+      expect(config).toEqual({ ...DEFAULTS, PORT: 3001 })
+      expect(config).not.toHaveProperty('FOO')
+      expect(config).not.toHaveProperty('PATH')
+    })
+
+    it('does not change the source it is given', () => {
+      const source = { PORT: '3001', FOO: 'bar' }
+      loadConfig(source)
+      expect(source).toEqual({ PORT: '3001', FOO: 'bar' })
+    })
+
+    it('gives the same answer when called twice', () => {
+      expect(loadConfig({ PORT: '3001' })).toEqual(loadConfig({ PORT: '3001' }))
+      expect(loadConfig({})).toEqual(DEFAULTS)
+    })
+  })
+
+  describe('failures', () => {
+    it.each<[string, ConfigSource, string]>([
+      ['TOKEN_TTL_SECONDS=abc', { TOKEN_TTL_SECONDS: 'abc' }, 'TOKEN_TTL_SECONDS'],
+      ['TOKEN_TTL_SECONDS=0', { TOKEN_TTL_SECONDS: '0' }, 'TOKEN_TTL_SECONDS'],
+      ['TOKEN_TTL_SECONDS=1.5', { TOKEN_TTL_SECONDS: '1.5' }, 'TOKEN_TTL_SECONDS'],
+      ['TOKEN_TTL_SECONDS=0 as a number', { TOKEN_TTL_SECONDS: 0 }, 'TOKEN_TTL_SECONDS'],
+      ['TOKEN_MAX_LIFETIME_SECONDS=0', { TOKEN_MAX_LIFETIME_SECONDS: '0' }, 'TOKEN_MAX_LIFETIME_SECONDS'],
+      ['CLEANUP_INTERVAL_SECONDS=-5', { CLEANUP_INTERVAL_SECONDS: '-5' }, 'CLEANUP_INTERVAL_SECONDS'],
+      ['PORT=-1', { PORT: '-1' }, 'PORT'],
+      ['PORT=70000', { PORT: '70000' }, 'PORT'],
+      ['PORT=70000 as a number', { PORT: 70000 }, 'PORT'],
+      ['PORT=http', { PORT: 'http' }, 'PORT'],
+      ['HOST empty', { HOST: '' }, 'HOST'],
+      ['LOG_LEVEL=loud', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+      ['TOKEN_STORE=mysql', { TOKEN_STORE: 'mysql' }, 'TOKEN_STORE'],
+      ['TOKEN_STORE=redis without REDIS_URL', { TOKEN_STORE: 'redis' }, 'REDIS_URL'],
+      ['REDIS_URL not redis://', { TOKEN_STORE: 'redis', REDIS_URL: 'http://127.0.0.1:6379' }, 'REDIS_URL'],
+      ['TRUST_PROXY=maybe', { TRUST_PROXY: 'maybe' }, 'TRUST_PROXY'],
+      ['TRUST_PROXY=true', { TRUST_PROXY: 'true' }, 'TRUST_PROXY'],
+      ['TRUST_PROXY=-1', { TRUST_PROXY: '-1' }, 'TRUST_PROXY'],
+      ['TLS_CERT_FILE without TLS_KEY_FILE', { TLS_CERT_FILE: '/etc/tls/cert.pem' }, 'TLS_KEY_FILE'],
+      ['TLS_KEY_FILE without TLS_CERT_FILE', { TLS_KEY_FILE: '/etc/tls/key.pem' }, 'TLS_CERT_FILE'],
+      ['USERS_FILE empty', { USERS_FILE: '' }, 'USERS_FILE']
+    ])('%s: a ConfigError of one line naming the variable', (_case, source, variable) => {
+      const error = configErrorOf(source)
+      expect(error).toBeInstanceOf(ConfigError)
+      expect(error).toBeInstanceOf(Error)
+      expect(error.name).toBe('ConfigError')
+      expect(error.message).not.toMatch(/[\r\n]/)
+      expect(error.message).toContain(variable)
+    })
+
+    it('names both TLS variables when only one is set', () => {
+      expect(configErrorOf({ TLS_CERT_FILE: 'cert.pem' }).message).toMatch(/TLS_CERT_FILE.*TLS_KEY_FILE/)
+      expect(configErrorOf({ TLS_KEY_FILE: 'key.pem' }).message).toMatch(/TLS_CERT_FILE.*TLS_KEY_FILE/)
+    })
+
+    it('lists the allowed values of an enumerated variable', () => {
+      expect(configErrorOf({ LOG_LEVEL: 'loud' }).message).toContain('fatal, error, warn, info, debug, trace, silent')
+      expect(configErrorOf({ TOKEN_STORE: 'mysql' }).message).toContain('memory, redis')
+    })
+
+    it('names the invalid variable, not a valid one given beside it', () => {
+      const message = configErrorOf({ PORT: '8080', LOG_LEVEL: 'loud' }).message
+      expect(message).toContain('LOG_LEVEL')
+      expect(message).not.toContain('PORT')
+    })
+
+    it.each([
+      ['with a password, wrong scheme', `http://default:${REDIS_PASSWORD}@redis.example.com:6379`],
+      ['with a password, no scheme', `default:${REDIS_PASSWORD}@redis.example.com:6379`],
+      ['with a password, scheme in upper case', `REDIS://default:${REDIS_PASSWORD}@redis.example.com:6379`],
+      ['with a password and a line break', `http://default:${REDIS_PASSWORD}@redis.example.com\n:6379`]
+    ])('never echoes an invalid REDIS_URL (%s)', (_case, url) => {
+      const message = configErrorOf({ TOKEN_STORE: 'redis', REDIS_URL: url }).message
+      expect(message).toContain('REDIS_URL')
+      expect(message).not.toContain(REDIS_PASSWORD)
+      expect(message).not.toContain('redis.example.com')
+      expect(message).not.toMatch(/[\r\n]/)
+    })
+
+    it('never echoes a valid REDIS_URL when another variable is the invalid one', () => {
+      const url = `redis://default:${REDIS_PASSWORD}@redis.example.com:6379`
+      for (const source of [
+        { TOKEN_STORE: 'redis', REDIS_URL: url, PORT: '-1' },
+        { TOKEN_STORE: 'mysql', REDIS_URL: url },
+        { TOKEN_STORE: 'redis', REDIS_URL: url, TLS_CERT_FILE: 'cert.pem' }
+      ]) {
+        const message = configErrorOf(source).message
+        expect(message).not.toContain(REDIS_PASSWORD)
+        expect(message).not.toContain('redis.example.com')
+      }
+    })
+
+    it('accepts a redis:// REDIS_URL with a password and keeps it intact', () => {
+      const url = `redis://default:${REDIS_PASSWORD}@redis.example.com:6379`
+      expect(loadConfig({ TOKEN_STORE: 'redis', REDIS_URL: url }).REDIS_URL).toBe(url)
+    })
+  })
+
+  describe('dotenv', () => {
+    // process.chdir is unsupported in worker threads; vitest's default pool (forks) allows it.
+    const canChdir = isMainThread
+    let originalCwd: string
+    let dir: string
+
+    beforeEach(() => {
+      originalCwd = process.cwd()
+      dir = mkdtempSync(join(tmpdir(), 'config-dotenv-'))
+    })
+
+    afterEach(() => {
+      process.chdir(originalCwd)
+      rmSync(dir, { recursive: true, force: true })
+    })
+
+    function inDir<T> (fn: () => T): T {
+      process.chdir(dir)
+      try {
+        return fn()
+      } finally {
+        process.chdir(originalCwd)
+      }
+    }
+
+    it.runIf(canChdir)('reads .env from the current directory with dotenv: true', () => {
+      writeFileSync(join(dir, '.env'), 'PORT=4100\nLOG_LEVEL=warn\nTRUST_PROXY=1\n')
+      const config = inDir(() => loadConfig({}, { dotenv: true }))
+      expect(config).toEqual({ ...DEFAULTS, PORT: 4100, LOG_LEVEL: 'warn', TRUST_PROXY: '1' })
+    })
+
+    it.runIf(canChdir)('ignores .env without dotenv: true', () => {
+      writeFileSync(join(dir, '.env'), 'PORT=4100\n')
+      expect(inDir(() => loadConfig({}))).toEqual(DEFAULTS)
+      expect(inDir(() => loadConfig({}, { dotenv: false }))).toEqual(DEFAULTS)
+    })
+
+    it.runIf(canChdir)('lets the given source win over .env', () => {
+      writeFileSync(join(dir, '.env'), 'PORT=4100\nHOST=0.0.0.0\n')
+      const config = inDir(() => loadConfig({ PORT: '4200' }, { dotenv: true }))
+      expect(config.PORT).toBe(4200)
+      expect(config.HOST).toBe('0.0.0.0')
+    })
+
+    it.runIf(canChdir)('falls back to the defaults when there is no .env', () => {
+      expect(inDir(() => loadConfig({}, { dotenv: true }))).toEqual(DEFAULTS)
+    })
+
+    it.runIf(canChdir)('validates what .env gives, with a ConfigError naming the variable', () => {
+      writeFileSync(join(dir, '.env'), 'TOKEN_TTL_SECONDS=abc\n')
+      let caught: unknown
+      try {
+        inDir(() => loadConfig({}, { dotenv: true }))
+      } catch (err) {
+        caught = err
+      }
+      expect(caught).toBeInstanceOf(ConfigError)
+      expect((caught as ConfigError).message).toContain('TOKEN_TTL_SECONDS')
+    })
+
+    it.runIf(canChdir)('does not copy .env into process.env', () => {
+      writeFileSync(join(dir, '.env'), 'PORT=4100\nCONFIG_TEST_ONLY_VARIABLE=1\n')
+      inDir(() => loadConfig({}, { dotenv: true }))
+      expect(process.env.CONFIG_TEST_ONLY_VARIABLE).toBeUndefined()
+    })
+
+    it.runIf(canChdir)('accepts the .env.example shipped with the project', () => {
+      const example = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8')
+      writeFileSync(join(dir, '.env'), example)
+      expect(inDir(() => loadConfig({}, { dotenv: true }))).toEqual(DEFAULTS)
+    })
+  })
+})
+
+describe('trustProxyHops', () => {
+  it('is false for TRUST_PROXY=false (the default)', () => {
+    expect(trustProxyHops(loadConfig({}))).toBe(false)
+    expect(trustProxyHops(loadConfig({ TRUST_PROXY: 'false' }))).toBe(false)
+  })
+
+  it('is the number of hops for a number', () => {
+    expect(trustProxyHops(loadConfig({ TRUST_PROXY: '1' }))).toBe(1)
+    expect(trustProxyHops(loadConfig({ TRUST_PROXY: '2' }))).toBe(2)
+  })
+
+  it('is a number, never the text of TRUST_PROXY, and 0 hops is not false', () => {
+    expect(trustProxyHops(loadConfig({ TRUST_PROXY: '3' }))).not.toBe('3')
+    expect(trustProxyHops(loadConfig({ TRUST_PROXY: '0' }))).toBe(0)
+  })
+})
