@@ -19,7 +19,7 @@ export interface TokenStorePluginOptions {
  * readiness checks and closes it with the server.
  */
 const tokenStorePlugin: FastifyPluginAsync<TokenStorePluginOptions> = async (fastify, options) => {
-  const store = options.store ?? createTokenStore(fastify.config)
+  const store = options.store ?? createTokenStore(fastify.config, fastify.log)
   fastify.decorate('tokenStore', store)
   fastify.readinessChecks.set('token-store', () => store.ping())
   fastify.addHook('onClose', async () => { await store.close() })

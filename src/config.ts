@@ -17,6 +17,7 @@ export const ConfigSchema = Type.Object({
   CLEANUP_INTERVAL_SECONDS: Seconds(10, 'period of the job that removes expired tokens'),
   TOKEN_STORE: Type.Enum(['memory', 'redis'], { default: 'memory', description: 'where tokens live' }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'required when TOKEN_STORE=redis' })),
+  REDIS_KEY_PREFIX: Type.String({ default: 'token-auth:', description: 'prefix of every Redis key the service writes' }),
   // A string, not a boolean or number: env values are text and `false | hops` is one setting.
   TRUST_PROXY: Type.String({ pattern: '^(false|[0-9]+)$', default: 'false', description: '`false` or the number of proxy hops' }),
   TLS_CERT_FILE: Type.Optional(Type.String({ minLength: 1 })),

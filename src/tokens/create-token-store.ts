@@ -1,15 +1,56 @@
+import { Redis } from 'ioredis'
 import type { Config } from '../config.js'
 import { policyFromSeconds } from './lifetime.js'
 import { MemoryTokenStore } from './memory-token-store.js'
+import { RedisTokenStore } from './redis-token-store.js'
 import type { TokenStore } from './token-store.js'
 
+/** The part of a pino logger the stores use, so the domain does not depend on Fastify. */
+export interface StoreLogger {
+  info(details: object, message: string): void
+  warn(details: object, message: string): void
+}
+
 /** The store that TOKEN_STORE names, with the lifetimes of the configuration. */
-export function createTokenStore (config: Config): TokenStore {
+export function createTokenStore (config: Config, log: StoreLogger): TokenStore {
   const policy = policyFromSeconds(config.TOKEN_TTL_SECONDS, config.TOKEN_MAX_LIFETIME_SECONDS)
   switch (config.TOKEN_STORE) {
     case 'memory':
       return new MemoryTokenStore(policy)
     case 'redis':
-      throw new Error('TOKEN_STORE=redis is not available yet')
+      return new RedisTokenStore({
+        client: createRedisClient(config.REDIS_URL!, log),
+        policy,
+        keyPrefix: config.REDIS_KEY_PREFIX,
+        ownsClient: true
+      })
   }
+}
+
+/** Longest wait between two reconnection attempts. */
+const MAX_RECONNECT_DELAY_MS = 5000
+
+/**
+ * A Redis client that fails fast while Redis is away (so requests get a prompt 503 rather
+ * than hanging) and reconnects on its own with exponential backoff. `rediss://` URLs use TLS.
+ */
+export function createRedisClient (url: string, log: StoreLogger): Redis {
+  const client = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 5000,
+    commandTimeout: 2000,
+    retryStrategy: (attempt) => Math.min(100 * 2 ** attempt, MAX_RECONNECT_DELAY_MS)
+  })
+  let connected = false
+  client.on('ready', () => {
+    connected = true
+    log.info({ store: 'redis' }, 'connected to Redis')
+  })
+  // The URL may hold a password, so only the error's code and message are logged.
+  client.on('error', (err: NodeJS.ErrnoException) => {
+    log.warn({ store: 'redis', code: err.code, reason: err.message }, connected ? 'Redis connection lost; reconnecting' : 'Redis unreachable; retrying')
+    connected = false
+  })
+  return client
 }
