@@ -11,6 +11,7 @@ import configPlugin from '../plugins/config.js'
 import errorHandler from '../plugins/error-handler.js'
 import health from '../plugins/health.js'
 import inProcessRoutes from '../plugins/in-process-routes.js'
+import openapi from '../plugins/openapi.js'
 import tokenStorePlugin from '../plugins/token-store.js'
 import users from '../plugins/users.js'
 import { systemClock, type Clock } from './clock.js'
@@ -90,6 +91,7 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
 
   await app.register(configPlugin, { config })
   await app.register(errorHandler)
+  await app.register(openapi)
   await app.register(health)
   await app.register(fastifySchedule)
   await app.register(inProcessRoutes)

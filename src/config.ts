@@ -22,13 +22,22 @@ export const ConfigSchema = Type.Object({
   TRUST_PROXY: Type.String({ pattern: '^(false|[0-9]+)$', default: 'false', description: '`false` or the number of proxy hops' }),
   TLS_CERT_FILE: Type.Optional(Type.String({ minLength: 1 })),
   TLS_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
-  USERS_FILE: Type.Optional(Type.String({ minLength: 1 }))
+  USERS_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  USER_STORE: Type.Enum(['memory', 'postgres'], { default: 'memory', description: 'where users live' }),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://', description: 'required when USER_STORE=postgres' })),
+  FORWARD_AUTH: Type.Boolean({ default: false, description: 'serve GET /auth/verify for reverse proxies' }),
+  METRICS: Type.Boolean({ default: false, description: 'serve Prometheus metrics at GET /metrics' }),
+  LOGIN_MAX_PER_IP: Type.Integer({ minimum: 1, default: 20, description: 'login attempts per client address per window' }),
+  LOGIN_MAX_PER_USERNAME: Type.Integer({ minimum: 1, default: 10, description: 'failed login attempts per username per window' }),
+  LOGIN_WINDOW_SECONDS: Seconds(60, 'the login throttling window'),
+  HASH_CONCURRENCY: Type.Integer({ minimum: 1, default: 4, description: 'password verifications running at once' }),
+  HASH_QUEUE_LIMIT: Type.Integer({ minimum: 0, default: 64, description: 'password verifications waiting; beyond, login answers 503' })
 })
 
 export type Config = Static<typeof ConfigSchema>
 
 /** What a caller may give: anything an environment or a test would set, as text or as values. */
-export type ConfigSource = Record<string, string | number | undefined>
+export type ConfigSource = Record<string, string | number | boolean | undefined>
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
@@ -42,17 +51,25 @@ export class ConfigError extends Error {
 export function loadConfig (source: ConfigSource, { dotenv = false } = {}): Config {
   let config: Config
   try {
-    config = envSchema<Config>({ schema: structuredClone(ConfigSchema), data: { ...source }, env: false, dotenv })
+    config = envSchema<Config>({ schema: structuredClone(ConfigSchema), data: withoutEmptyValues(source), env: false, dotenv })
   } catch (err) {
     throw new ConfigError(`Invalid configuration: ${describeFirstError(err)}`)
   }
   if (config.TOKEN_STORE === 'redis' && config.REDIS_URL === undefined) {
     throw new ConfigError('Invalid configuration: REDIS_URL is required when TOKEN_STORE=redis')
   }
+  if (config.USER_STORE === 'postgres' && config.DATABASE_URL === undefined) {
+    throw new ConfigError('Invalid configuration: DATABASE_URL is required when USER_STORE=postgres')
+  }
   if ((config.TLS_CERT_FILE === undefined) !== (config.TLS_KEY_FILE === undefined)) {
     throw new ConfigError('Invalid configuration: TLS_CERT_FILE and TLS_KEY_FILE must be set together')
   }
   return config
+}
+
+/** `PORT=` in a .env file or a platform's settings means "not set", as it does for most tools. */
+function withoutEmptyValues (source: ConfigSource): ConfigSource {
+  return Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ''))
 }
 
 interface AjvError { instancePath: string, message?: string, params?: { allowedValues?: string[] } }

@@ -47,10 +47,13 @@ export function createRedisClient (url: string, log: StoreLogger): Redis {
     connected = true
     log.info({ store: 'redis' }, 'connected to Redis')
   })
-  // The URL may hold a password, so only the error's code and message are logged.
-  client.on('error', (err: NodeJS.ErrnoException) => {
-    log.warn({ store: 'redis', code: err.code, reason: err.message }, connected ? 'Redis connection lost; reconnecting' : 'Redis unreachable; retrying')
+  client.on('close', () => {
+    if (connected) log.warn({ store: 'redis' }, 'Redis connection lost; reconnecting')
     connected = false
+  })
+  // The URL may hold a password, so only the error's code is logged, never its message.
+  client.on('error', (err: NodeJS.ErrnoException) => {
+    if (!connected) log.warn({ store: 'redis', code: err.code }, 'Redis unreachable; retrying')
   })
   return client
 }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { Type, type Static } from 'typebox'
 import { Compile } from 'typebox/compile'
 import { ARGON2_PHC_PATTERN, hashPassword } from './password.js'
-import type { User } from './user-store.js'
+import { normalizeUsername, type User } from './user-store.js'
 
 export const DEMO_USERNAME = 'jsf.fusco@gmail.com'
 export const DEMO_PASSWORD = 'postman'
@@ -30,7 +30,14 @@ export async function loadUsersFile (path: string): Promise<User[]> {
     const where = firstError.instancePath === '' ? 'the file' : firstError.instancePath
     throw new Error(`USERS_FILE ${path}: ${where} ${firstError.message}`)
   }
-  return parsed as UsersFile
+  const users = parsed as UsersFile
+  const seen = new Set<string>()
+  for (const [index, { username }] of users.entries()) {
+    const key = normalizeUsername(username)
+    if (seen.has(key)) throw new Error(`USERS_FILE ${path}: /${index}/username repeats an earlier username`)
+    seen.add(key)
+  }
+  return users
 }
 
 /** The demo user of the README and the Postman collection, hashed at start with the current parameters. */

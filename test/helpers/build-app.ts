@@ -17,8 +17,8 @@ export interface TestApp {
 }
 
 /** The real app (buildApp, production options) on a fake clock, closed when the test ends. */
-export async function buildTestApp (options: Omit<BuildAppOptions, 'clock' | 'logger'> = {}): Promise<TestApp> {
-  const clock = new FakeClock()
+export async function buildTestApp (options: Omit<BuildAppOptions, 'clock' | 'logger'> & { clock?: FakeClock } = {}): Promise<TestApp> {
+  const clock = options.clock ?? new FakeClock()
   const lines: string[] = []
   const stream = new Writable({
     write (chunk, _encoding, callback) {

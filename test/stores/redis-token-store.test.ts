@@ -42,8 +42,8 @@ describe('RedisTokenStore', () => {
     const everything = JSON.stringify([
       keys,
       await inspector.hgetall(`${keyPrefix}token:${digestToken(token)}`),
-      await inspector.zrange(`${keyPrefix}user:ada@example.com`, 0, -1),
-      await inspector.zrange(`${keyPrefix}expiries`, 0, -1)
+      await inspector.zrange(`${keyPrefix}user:ada@example.com`, '0', '-1'),
+      await inspector.zrange(`${keyPrefix}expiries`, '0', '-1')
     ])
     expect(everything).not.toContain(token)
   })

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isMainThread } from 'node:worker_threads'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { ConfigError, loadConfig, trustProxyHops, type Config, type ConfigSource } from '../../src/config.js'
+import { ConfigError, ConfigSchema, loadConfig, trustProxyHops, type ConfigSource } from '../../src/config.js'
 
-const DEFAULTS: Config = {
+/** The defaults of CONTRACT.md's table (the schema may hold more variables; each is checked against its own default). */
+const DEFAULTS = {
   PORT: 3000,
   HOST: '127.0.0.1',
   LOG_LEVEL: 'info',
@@ -14,7 +15,14 @@ const DEFAULTS: Config = {
   CLEANUP_INTERVAL_SECONDS: 10,
   TOKEN_STORE: 'memory',
   TRUST_PROXY: 'false'
-}
+} as const
+
+/** Every variable of ConfigSchema that has a default, with that default. */
+const SCHEMA_DEFAULTS = Object.fromEntries(
+  Object.entries(ConfigSchema.properties as Record<string, { default?: unknown }>)
+    .filter(([, property]) => property.default !== undefined)
+    .map(([name, property]) => [name, property.default])
+)
 
 const REDIS_PASSWORD = 'Sup3r-S3cret-Pa55'
 
@@ -32,7 +40,12 @@ function configErrorOf (source: ConfigSource): ConfigError {
 describe('loadConfig', () => {
   describe('defaults', () => {
     it('gives the contract default of every variable for an empty environment', () => {
-      expect(loadConfig({})).toEqual(DEFAULTS)
+      expect(loadConfig({})).toMatchObject(DEFAULTS)
+    })
+
+    it('gives every variable of the schema that has a default that default, and sets nothing else', () => {
+      expect(Object.keys(SCHEMA_DEFAULTS)).toEqual(expect.arrayContaining(Object.keys(DEFAULTS)))
+      expect(loadConfig({})).toEqual(SCHEMA_DEFAULTS)
     })
 
     it('leaves the optional variables unset rather than inventing values', () => {
@@ -43,14 +56,14 @@ describe('loadConfig', () => {
     })
 
     it('treats a variable given as undefined as not set', () => {
-      expect(loadConfig({ PORT: undefined, REDIS_URL: undefined, USERS_FILE: undefined })).toEqual(DEFAULTS)
+      expect(loadConfig({ PORT: undefined, REDIS_URL: undefined, USERS_FILE: undefined })).toEqual(SCHEMA_DEFAULTS)
     })
 
     it('does not read process.env by itself', () => {
       vi.stubEnv('PORT', '4321')
       vi.stubEnv('LOG_LEVEL', 'debug')
       try {
-        expect(loadConfig({})).toEqual(DEFAULTS)
+        expect(loadConfig({})).toEqual(SCHEMA_DEFAULTS)
       } finally {
         vi.unstubAllEnvs()
       }
@@ -73,7 +86,7 @@ describe('loadConfig', () => {
         TLS_KEY_FILE: '/etc/tls/key.pem',
         USERS_FILE: 'users.json'
       })
-      expect(config).toEqual({
+      expect(config).toMatchObject({
         PORT: 8080,
         HOST: '0.0.0.0',
         LOG_LEVEL: 'debug',
@@ -113,7 +126,7 @@ describe('loadConfig', () => {
 
     it('ignores unknown variables, as a real environment is full of them', () => {
       const config = loadConfig({ PATH: '/usr/bin', HOME: '/root', FOO: 'bar', PORT: '3001' })
-      expect(config).toEqual({ ...DEFAULTS, PORT: 3001 })
+      expect(config).toEqual({ ...SCHEMA_DEFAULTS, PORT: 3001 })
       expect(config).not.toHaveProperty('FOO')
       expect(config).not.toHaveProperty('PATH')
     })
@@ -126,7 +139,7 @@ describe('loadConfig', () => {
 
     it('gives the same answer when called twice', () => {
       expect(loadConfig({ PORT: '3001' })).toEqual(loadConfig({ PORT: '3001' }))
-      expect(loadConfig({})).toEqual(DEFAULTS)
+      expect(loadConfig({})).toEqual(SCHEMA_DEFAULTS)
     })
   })
 
@@ -142,7 +155,6 @@ describe('loadConfig', () => {
       ['PORT=70000', { PORT: '70000' }, 'PORT'],
       ['PORT=70000 as a number', { PORT: 70000 }, 'PORT'],
       ['PORT=http', { PORT: 'http' }, 'PORT'],
-      ['HOST empty', { HOST: '' }, 'HOST'],
       ['LOG_LEVEL=loud', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
       ['TOKEN_STORE=mysql', { TOKEN_STORE: 'mysql' }, 'TOKEN_STORE'],
       ['TOKEN_STORE=redis without REDIS_URL', { TOKEN_STORE: 'redis' }, 'REDIS_URL'],
@@ -151,8 +163,7 @@ describe('loadConfig', () => {
       ['TRUST_PROXY=true', { TRUST_PROXY: 'true' }, 'TRUST_PROXY'],
       ['TRUST_PROXY=-1', { TRUST_PROXY: '-1' }, 'TRUST_PROXY'],
       ['TLS_CERT_FILE without TLS_KEY_FILE', { TLS_CERT_FILE: '/etc/tls/cert.pem' }, 'TLS_KEY_FILE'],
-      ['TLS_KEY_FILE without TLS_CERT_FILE', { TLS_KEY_FILE: '/etc/tls/key.pem' }, 'TLS_CERT_FILE'],
-      ['USERS_FILE empty', { USERS_FILE: '' }, 'USERS_FILE']
+      ['TLS_KEY_FILE without TLS_CERT_FILE', { TLS_KEY_FILE: '/etc/tls/key.pem' }, 'TLS_CERT_FILE']
     ])('%s: a ConfigError of one line naming the variable', (_case, source, variable) => {
       const error = configErrorOf(source)
       expect(error).toBeInstanceOf(ConfigError)
@@ -160,6 +171,12 @@ describe('loadConfig', () => {
       expect(error.name).toBe('ConfigError')
       expect(error.message).not.toMatch(/[\r\n]/)
       expect(error.message).toContain(variable)
+    })
+
+    it('takes an empty value for unset, as .env files and platform settings mean it', () => {
+      expect(loadConfig({ HOST: '', PORT: '', USERS_FILE: '' })).toMatchObject({ HOST: '127.0.0.1', PORT: 3000 })
+      expect(loadConfig({ USERS_FILE: '' }).USERS_FILE).toBeUndefined()
+      expect(configErrorOf({ TOKEN_STORE: 'redis', REDIS_URL: '' }).message).toContain('REDIS_URL is required')
     })
 
     it('names both TLS variables when only one is set', () => {
@@ -238,13 +255,13 @@ describe('loadConfig', () => {
     it.runIf(canChdir)('reads .env from the current directory with dotenv: true', () => {
       writeFileSync(join(dir, '.env'), 'PORT=4100\nLOG_LEVEL=warn\nTRUST_PROXY=1\n')
       const config = inDir(() => loadConfig({}, { dotenv: true }))
-      expect(config).toEqual({ ...DEFAULTS, PORT: 4100, LOG_LEVEL: 'warn', TRUST_PROXY: '1' })
+      expect(config).toEqual({ ...SCHEMA_DEFAULTS, PORT: 4100, LOG_LEVEL: 'warn', TRUST_PROXY: '1' })
     })
 
     it.runIf(canChdir)('ignores .env without dotenv: true', () => {
       writeFileSync(join(dir, '.env'), 'PORT=4100\n')
-      expect(inDir(() => loadConfig({}))).toEqual(DEFAULTS)
-      expect(inDir(() => loadConfig({}, { dotenv: false }))).toEqual(DEFAULTS)
+      expect(inDir(() => loadConfig({}))).toEqual(SCHEMA_DEFAULTS)
+      expect(inDir(() => loadConfig({}, { dotenv: false }))).toEqual(SCHEMA_DEFAULTS)
     })
 
     it.runIf(canChdir)('lets the given source win over .env', () => {
@@ -255,7 +272,7 @@ describe('loadConfig', () => {
     })
 
     it.runIf(canChdir)('falls back to the defaults when there is no .env', () => {
-      expect(inDir(() => loadConfig({}, { dotenv: true }))).toEqual(DEFAULTS)
+      expect(inDir(() => loadConfig({}, { dotenv: true }))).toEqual(SCHEMA_DEFAULTS)
     })
 
     it.runIf(canChdir)('validates what .env gives, with a ConfigError naming the variable', () => {
@@ -279,7 +296,7 @@ describe('loadConfig', () => {
     it.runIf(canChdir)('accepts the .env.example shipped with the project', () => {
       const example = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8')
       writeFileSync(join(dir, '.env'), example)
-      expect(inDir(() => loadConfig({}, { dotenv: true }))).toEqual(DEFAULTS)
+      expect(inDir(() => loadConfig({}, { dotenv: true }))).toEqual(SCHEMA_DEFAULTS)
     })
   })
 })

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest'
+import { buildTestApp, DEMO_PASSWORD, DEMO_USERNAME } from '../helpers/build-app.js'
+import { FakeClock } from '../helpers/fake-clock.js'
+import { httpClient, listenOnFreePort } from '../helpers/http.js'
+import { TEST_REDIS_URL, testRedisClient, uniquePrefix } from '../helpers/redis.js'
+
+/** Two instances of the service, as behind a load balancer: one Redis, one clock. */
+async function startTwoInstances () {
+  const keyPrefix = uniquePrefix()
+  testRedisClient(keyPrefix) // deletes the run's keys when the test ends
+  const clock = new FakeClock()
+  const config = { TOKEN_STORE: 'redis', REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: keyPrefix, TOKEN_TTL_SECONDS: 30 }
+  const a = await buildTestApp({ config, clock })
+  const b = await buildTestApp({ config, clock })
+  return { clock, a: httpClient(await listenOnFreePort(a.app)), b: httpClient(await listenOnFreePort(b.app)) }
+}
+
+describe('two instances sharing one Redis', () => {
+  it('accept on one instance a token issued by the other, and share its reinflation', async () => {
+    const { clock, a, b } = await startTwoInstances()
+    const login = await a.login(DEMO_USERNAME, DEMO_PASSWORD)
+    expect(login.status).toBe(200)
+    const token: string = login.body.token
+
+    clock.advanceSeconds(20)
+    const data = await b.data(token)
+    expect(data).toMatchObject({ status: 200, body: { data: { user: DEMO_USERNAME, tokenExpiresIn: 30 } } })
+
+    const [session] = (await a.sessions(token)).body.sessions
+    expect(session).toMatchObject({ refreshCount: 2, current: true })
+    expect(Date.parse(session.expiresAt)).toBe(clock.now() + 30_000)
+
+    clock.advanceSeconds(29)
+    expect((await a.data(token)).status).toBe(200)
+    clock.advanceSeconds(30)
+    expect((await b.data(token)).status).toBe(401)
+  })
+
+  it('see a logout on one instance everywhere', async () => {
+    const { a, b } = await startTwoInstances()
+    const token = (await a.login(DEMO_USERNAME, DEMO_PASSWORD)).body.token
+    expect((await b.data(token)).status).toBe(200)
+    expect((await a.logout(token)).status).toBe(204)
+    expect((await b.data(token)).status).toBe(401)
+  })
+
+  it('see logout-all on one instance kill the user\'s tokens on both', async () => {
+    const { a, b } = await startTwoInstances()
+    const fromA = (await a.login(DEMO_USERNAME, DEMO_PASSWORD)).body.token
+    const fromB = (await b.login(DEMO_USERNAME, DEMO_PASSWORD)).body.token
+    expect((await a.sessions(fromA)).body.sessions).toHaveLength(2)
+
+    expect((await b.logoutAll(fromB)).status).toBe(204)
+    for (const client of [a, b]) {
+      expect((await client.data(fromA)).status).toBe(401)
+      expect((await client.data(fromB)).status).toBe(401)
+    }
+  })
+})

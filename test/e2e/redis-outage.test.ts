@@ -1,0 +1,60 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { describe, expect, it } from 'vitest'
+import { buildTestApp, DEMO_PASSWORD, DEMO_USERNAME } from '../helpers/build-app.js'
+import { httpClient, listenOnFreePort } from '../helpers/http.js'
+import { freePort, OwnRedisServer } from '../helpers/redis-server.js'
+
+async function until (condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await sleep(100)
+  }
+}
+
+describe('the service with a Redis that goes away and comes back', () => {
+  it('answers 503 (never 500, never a hang) while Redis is down, and recovers without a restart', async () => {
+    const redis = new OwnRedisServer(await freePort())
+    await redis.start()
+    const service = await buildTestApp({ config: { TOKEN_STORE: 'redis', REDIS_URL: redis.url } })
+    const client = httpClient(await listenOnFreePort(service.app))
+    await until(async () => (await client.call('GET', '/health/ready')).status === 200)
+    const token = (await client.login(DEMO_USERNAME, DEMO_PASSWORD)).body.token
+    expect((await client.data(token)).status).toBe(200)
+
+    await redis.stop()
+    const started = Date.now()
+    const data = await client.data(token)
+    expect(data.status).toBe(503)
+    expect(data.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable' })
+    expect((await client.login(DEMO_USERNAME, DEMO_PASSWORD)).status).toBe(503)
+    expect((await client.call('POST', '/auth/logout', { token })).status).toBe(503)
+    expect(Date.now() - started).toBeLessThan(10_000)
+    expect(await client.call('GET', '/health/ready')).toMatchObject({ status: 503, body: { status: 'unavailable', unavailable: ['token-store'] } })
+    expect((await client.call('GET', '/health')).status).toBe(200)
+    await until(async () => service.logs.some((line) => line.msg === 'Redis connection lost; reconnecting'))
+
+    await redis.start()
+    await until(async () => (await client.call('GET', '/health/ready')).status === 200)
+    // This Redis keeps nothing on disk: its restart forgot the token, so the client logs in again.
+    expect((await client.data(token)).status).toBe(401)
+    const fresh = await client.login(DEMO_USERNAME, DEMO_PASSWORD)
+    expect(fresh.status).toBe(200)
+    expect((await client.data(fresh.body.token)).status).toBe(200)
+  })
+
+  it('starts while Redis is down, retrying, and serves once it is up', async () => {
+    const redis = new OwnRedisServer(await freePort())
+    const service = await buildTestApp({ config: { TOKEN_STORE: 'redis', REDIS_URL: redis.url } })
+    const client = httpClient(await listenOnFreePort(service.app))
+    expect((await client.call('GET', '/health/ready')).status).toBe(503)
+    expect((await client.login(DEMO_USERNAME, DEMO_PASSWORD)).status).toBe(503)
+    await until(async () => service.logs.some((line) => line.msg === 'Redis unreachable; retrying'))
+
+    await redis.start()
+    await until(async () => (await client.call('GET', '/health/ready')).status === 200)
+    const login = await client.login(DEMO_USERNAME, DEMO_PASSWORD)
+    expect(login.status).toBe(200)
+    expect((await client.data(login.body.token)).status).toBe(200)
+  })
+})

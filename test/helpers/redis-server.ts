@@ -1,0 +1,59 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Redis } from 'ioredis'
+import { onTestFinished } from 'vitest'
+
+/** A free TCP port on the loopback, as the OS hands it out. */
+export async function freePort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+/**
+ * A redis-server of the test's own on `port`, without persistence, that the test can
+ * stop and start again to see how the service lives through an outage.
+ */
+export class OwnRedisServer {
+  readonly port: number
+  #process: ChildProcess | undefined
+
+  constructor (port: number) {
+    this.port = port
+    onTestFinished(() => this.stop())
+  }
+
+  get url (): string {
+    return `redis://127.0.0.1:${this.port}`
+  }
+
+  async start (): Promise<void> {
+    this.#process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+    const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 })
+    probe.on('error', () => {})
+    try {
+      for (let attempt = 0; attempt < 100; attempt++) {
+        try {
+          await probe.connect()
+          if (await probe.ping() === 'PONG') return
+        } catch {
+          await sleep(50)
+        }
+      }
+      throw new Error(`redis-server did not start on port ${this.port}`)
+    } finally {
+      probe.disconnect()
+    }
+  }
+
+  async stop (): Promise<void> {
+    const child = this.#process
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    child.kill('SIGKILL')
+    await exited
+  }
+}
