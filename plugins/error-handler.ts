@@ -1,27 +1,41 @@
 import type { FastifyError, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
+import { LimiterFullError } from '../src/concurrency-limiter.js'
 import { StoreUnavailableError } from '../src/store-unavailable-error.js'
 import { errorBody } from './shared/errors.js'
 
 /**
- * One error policy for every route: client errors keep Fastify's answer (status, code
+ * One error policy for every route, and the answer to unknown routes: client errors keep Fastify's answer (status, code
  * and message, which name the field, never its value); a store that cannot be reached
  * is a 503; anything else is logged and answered 500 without its details.
  * fp, so that the handler is the root's and covers the encapsulated services too.
  */
 const errorHandler: FastifyPluginAsync = async (fastify) => {
   fastify.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof LimiterFullError) {
+      request.log.warn('login refused: password checks queue full')
+      reply.header('retry-after', '1')
+      return reply.code(503).send(errorBody(503, 'The service is busy checking passwords; retry in a second'))
+    }
     if (error instanceof StoreUnavailableError) {
       request.log.error({ err: error }, 'store unavailable')
       reply.header('retry-after', '5')
       return reply.code(503).send(errorBody(503, 'A store the service needs cannot be reached; try again shortly'))
     }
     const statusCode = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500
-    if (statusCode >= 500) {
+    // 503 is load shedding (@fastify/under-pressure): its message is meant for the client.
+    if (statusCode >= 500 && statusCode !== 503) {
       request.log.error({ err: error }, 'request failed')
       return reply.code(statusCode).send(errorBody(statusCode, 'The service failed to answer this request'))
     }
     return reply.code(statusCode).send({ ...errorBody(statusCode, error.message), code: error.code })
+  })
+
+  // Fastify's own 404 handler logs the URL with its query string, where a client may have put a token.
+  fastify.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]
+    request.log.info({ path }, 'route not found')
+    return reply.code(404).send(errorBody(404, `Route ${request.method}:${path} not found`))
   })
 }
 

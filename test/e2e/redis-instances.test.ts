@@ -5,11 +5,11 @@ import { httpClient, listenOnFreePort } from '../helpers/http.js'
 import { TEST_REDIS_URL, testRedisClient, uniquePrefix } from '../helpers/redis.js'
 
 /** Two instances of the service, as behind a load balancer: one Redis, one clock. */
-async function startTwoInstances () {
+async function startTwoInstances (settings: Record<string, number> = {}) {
   const keyPrefix = uniquePrefix()
   testRedisClient(keyPrefix) // deletes the run's keys when the test ends
   const clock = new FakeClock()
-  const config = { TOKEN_STORE: 'redis', REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: keyPrefix, TOKEN_TTL_SECONDS: 30 }
+  const config = { TOKEN_STORE: 'redis', REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: keyPrefix, TOKEN_TTL_SECONDS: 30, ...settings }
   const a = await buildTestApp({ config, clock })
   const b = await buildTestApp({ config, clock })
   return { clock, a: httpClient(await listenOnFreePort(a.app)), b: httpClient(await listenOnFreePort(b.app)) }
@@ -55,5 +55,22 @@ describe('two instances sharing one Redis', () => {
       expect((await client.data(fromA)).status).toBe(401)
       expect((await client.data(fromB)).status).toBe(401)
     }
+  })
+
+  it('share the login throttling counts, so limits hold across instances', async () => {
+    const { a, b } = await startTwoInstances({ LOGIN_MAX_PER_IP: 3, LOGIN_MAX_PER_USERNAME: 2 })
+    expect((await a.login(DEMO_USERNAME, DEMO_PASSWORD)).status).toBe(200)
+    expect((await b.login(DEMO_USERNAME, DEMO_PASSWORD)).status).toBe(200)
+    expect((await a.login(DEMO_USERNAME, DEMO_PASSWORD)).status).toBe(200)
+    const refused = await b.login(DEMO_USERNAME, DEMO_PASSWORD)
+    expect(refused.status).toBe(429)
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0)
+  })
+
+  it('share the failed-login count of a username', async () => {
+    const { a, b } = await startTwoInstances({ LOGIN_MAX_PER_USERNAME: 2 })
+    expect((await a.login(DEMO_USERNAME, 'guess-1')).status).toBe(401)
+    expect((await b.login(DEMO_USERNAME, 'guess-2')).status).toBe(401)
+    expect((await a.login(DEMO_USERNAME, 'guess-3')).status).toBe(429)
   })
 })

@@ -16,6 +16,13 @@ export interface TestApp {
   rawLogs: () => string
 }
 
+/**
+ * Settings every test app starts from: every log line (to search them for secrets), and
+ * login throttling out of the way of tests that log in often; the throttling tests set
+ * their own limits.
+ */
+const TEST_DEFAULTS = { LOG_LEVEL: 'trace', LOGIN_MAX_PER_IP: 10_000, LOGIN_MAX_PER_USERNAME: 10_000 }
+
 /** The real app (buildApp, production options) on a fake clock, closed when the test ends. */
 export async function buildTestApp (options: Omit<BuildAppOptions, 'clock' | 'logger'> & { clock?: FakeClock } = {}): Promise<TestApp> {
   const clock = options.clock ?? new FakeClock()
@@ -26,7 +33,7 @@ export async function buildTestApp (options: Omit<BuildAppOptions, 'clock' | 'lo
       callback()
     }
   })
-  const app = await buildApp({ ...options, config: { LOG_LEVEL: 'trace', ...options.config }, clock, logger: { stream } })
+  const app = await buildApp({ ...options, config: { ...TEST_DEFAULTS, ...options.config }, clock, logger: { stream } })
   onTestFinished(() => app.close())
   return {
     app,
