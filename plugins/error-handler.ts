@@ -22,6 +22,11 @@ const errorHandler: FastifyPluginAsync = async (fastify) => {
       reply.header('retry-after', '5')
       return reply.code(503).send(errorBody(503, 'A store the service needs cannot be reached; try again shortly'))
     }
+    // CONTRACT: a body that is not JSON is a 400, where Fastify would answer 415 (a
+    // Content-Type it has no parser for, or cannot even parse, such as `content-type: json`).
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return reply.code(400).send({ ...errorBody(400, 'The body must be JSON (Content-Type: application/json)'), code: error.code })
+    }
     const statusCode = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500
     // 503 is load shedding (@fastify/under-pressure): its message is meant for the client.
     if (statusCode >= 500 && statusCode !== 503) {

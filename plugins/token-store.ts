@@ -16,13 +16,14 @@ export interface TokenStorePluginOptions {
 
 /**
  * Decorates `fastify.tokenStore` (the store TOKEN_STORE names), adds it to the
- * readiness checks and closes it with the server.
+ * readiness checks, makes it the source of the tokens gauge and closes it with the server.
  */
 const tokenStorePlugin: FastifyPluginAsync<TokenStorePluginOptions> = async (fastify, options) => {
   const store = options.store ?? createTokenStore(fastify.config, fastify.log)
   fastify.decorate('tokenStore', store)
   fastify.readinessChecks.set('token-store', () => store.ping())
+  fastify.metrics.setTokenCount(() => store.size())
   fastify.addHook('onClose', async () => { await store.close() })
 }
 
-export default fp(tokenStorePlugin, { name: 'token-store', dependencies: ['config', 'health'] })
+export default fp(tokenStorePlugin, { name: 'token-store', dependencies: ['config', 'health', 'metrics'] })

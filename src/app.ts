@@ -11,7 +11,11 @@ import configPlugin from '../plugins/config.js'
 import errorHandler from '../plugins/error-handler.js'
 import health from '../plugins/health.js'
 import inProcessRoutes from '../plugins/in-process-routes.js'
+import loadShedding from '../plugins/load-shedding.js'
+import loginThrottle from '../plugins/login-throttle.js'
+import metrics from '../plugins/metrics.js'
 import openapi from '../plugins/openapi.js'
+import securityHeaders from '../plugins/security-headers.js'
 import tokenStorePlugin from '../plugins/token-store.js'
 import users from '../plugins/users.js'
 import { systemClock, type Clock } from './clock.js'
@@ -91,8 +95,11 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
 
   await app.register(configPlugin, { config })
   await app.register(errorHandler)
+  await app.register(securityHeaders)
+  await app.register(loadShedding)
   await app.register(openapi)
   await app.register(health)
+  await app.register(metrics)
   await app.register(fastifySchedule)
   await app.register(inProcessRoutes)
 
@@ -100,6 +107,7 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
     await auth.register(tokenStorePlugin, { store: options.tokenStore })
     await auth.register(users)
     await auth.register(cleanup, { clock })
+    await auth.register(loginThrottle)
     await auth.register(authRoutes, { prefix: '/auth', clock })
   })
 

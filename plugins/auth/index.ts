@@ -1,15 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Clock } from '../../src/clock.js'
+import { ConcurrencyLimiter } from '../../src/concurrency-limiter.js'
 import { secondsLeft } from '../../src/tokens/lifetime.js'
 import { digestToken, generateToken, isTokenShaped } from '../../src/tokens/token.js'
 import type { TokenRecord } from '../../src/tokens/token-store.js'
 import { IN_PROCESS_ONLY } from '../in-process-routes.js'
+import { loginOutcome } from '../metrics.js'
 import { BearerHeadersSchema, readPresentedToken, sendBearerChallenge } from '../shared/bearer.js'
 import { ErrorSchema, sendError } from '../shared/errors.js'
 import { ValidateTokenRequestSchema, ValidateTokenResponseSchema } from '../shared/token-validation.js'
 import {
-  CredentialsSchema, LoginResponseSchema, NoContentSchema, SessionsResponseSchema, TokenErrorResponses, type Session
+  CredentialsSchema, LoginResponseSchema, NoContentSchema, SessionsResponseSchema, TokenErrorResponses, VerifyResponseSchema,
+  type Session
 } from './schemas.js'
 
 export interface AuthRoutesOptions {
@@ -24,41 +27,65 @@ declare module 'fastify' {
 }
 
 /**
- * The authentication service's routes: login, logout, logout-all, sessions, and the
- * internal validateToken that other services reach through `fastify.inject()`.
+ * The authentication service's routes: login, logout, logout-all, sessions, the
+ * internal validateToken that other services reach through `fastify.inject()`, and,
+ * when FORWARD_AUTH is on, the public verify for reverse proxies.
  * Encapsulated: registered with the prefix /auth, beside the token store, users and
  * cleanup it needs, none of which the rest of the process can see.
  */
 const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (fastify, { clock }) => {
   const store = fastify.tokenStore
 
-  // CONTRACT: a body that is not JSON is a 400 here, not Fastify's 415.
-  fastify.addContentTypeParser('*', (_request, _payload, done) => {
-    done(Object.assign(new Error('The body must be JSON (Content-Type: application/json)'), { statusCode: 400 }), undefined)
-  })
-
   fastify.decorateRequest('validatedToken', null)
+
+  /** The one validation path (which reinflates a live token), counted by outcome. */
+  async function validateToken (token: string, now: number): Promise<TokenRecord | null> {
+    if (!isTokenShaped(token)) {
+      fastify.metrics.countValidation('malformed')
+      return null
+    }
+    const record = await store.validate(digestToken(token), now)
+    fastify.metrics.countValidation(record === null ? 'invalid' : 'valid')
+    return record
+  }
 
   /** preHandler for routes that need a live token: validates it (which reinflates it) or answers 400/401. */
   async function requireToken (request: FastifyRequest<{ Headers: { authorization?: string, token?: string } }>, reply: FastifyReply) {
     const presented = readPresentedToken(request.headers)
     if (presented.kind !== 'token') return sendBearerChallenge(reply, presented.kind)
-    const record = isTokenShaped(presented.token) ? await store.validate(digestToken(presented.token), clock.now()) : null
+    const record = await validateToken(presented.token, clock.now())
     if (record === null) return sendBearerChallenge(reply, 'invalid_token')
     request.validatedToken = record
   }
 
+  // Password verification is argon2 work in libuv's pool: bounded, so a flood gets 503s, not a growing wait.
+  const passwordChecks = new ConcurrencyLimiter(fastify.config.HASH_CONCURRENCY, fastify.config.HASH_QUEUE_LIMIT)
+
   fastify.post('/login', {
+    onRequest: fastify.loginThrottle.perAddress,
+    // Credentials are a few hundred bytes; a larger body is not a login.
+    bodyLimit: 4096,
+    // Counted by the status answered, so that every way a login ends (throttled included) has its outcome.
+    onResponse: (_request, reply, done) => {
+      fastify.metrics.countLogin(loginOutcome(reply.statusCode))
+      done()
+    },
     schema: {
       tags: ['auth'],
       summary: 'Log in with an email and a password; answers a bearer token',
       body: CredentialsSchema,
-      response: { 200: LoginResponseSchema, 400: ErrorSchema, 401: ErrorSchema, 503: ErrorSchema }
+      response: { 200: LoginResponseSchema, 400: ErrorSchema, 401: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema }
     }
   }, async (request, reply) => {
     const { username, password } = request.body
-    const result = await fastify.authenticator.authenticate(username, password)
+    const failures = await fastify.loginThrottle.usernameFailures(request, { increment: false })
+    if (!failures.isAllowed && failures.remaining === 0) {
+      reply.header('retry-after', String(failures.ttlInSeconds))
+      return sendError(reply, 429, `Too many failed logins for this username; retry in ${failures.ttlInSeconds} seconds`)
+    }
+    const result = await passwordChecks.run(() => fastify.authenticator.authenticate(username, password))
     if (!result.ok) {
+      await fastify.loginThrottle.usernameFailures(request)
       // The username is logged only when it exists: a mistyped password often lands in it.
       request.log.info({ username: result.reason === 'wrong-password' ? result.user.username : undefined, reason: result.reason }, 'login failed')
       return sendError(reply, 401, 'Invalid username or password')
@@ -131,12 +158,35 @@ const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (fastify,
     }
   }, async (request) => {
     const { token } = request.body
-    if (!isTokenShaped(token)) return { authenticated: false }
     const now = clock.now()
-    const record = await store.validate(digestToken(token), now)
+    const record = await validateToken(token, now)
     if (record === null) return { authenticated: false }
     return { authenticated: true, username: record.username, expiresIn: secondsLeft(record.expiresAt, now) }
   })
+
+  if (fastify.config.FORWARD_AUTH) {
+    // Forward auth (nginx auth_request, Traefik forwardAuth, Caddy forward_auth): the proxy
+    // sends the client's headers here and lets the request through on a 2xx. Public, unlike
+    // validateToken; it validates exactly as requireToken does, reinflation included.
+    fastify.get('/verify', {
+      preHandler: requireToken,
+      schema: {
+        tags: ['auth'],
+        summary: 'Forward auth for reverse proxies: 200 with X-Auth-User for a valid token, 401 otherwise',
+        description: 'On only with FORWARD_AUTH=true. The proxy forwards the client\'s `Authorization` or ' +
+          '`token` header; a 200 carries the user in `X-Auth-User` (for the proxy to pass upstream) and ' +
+          'resets the token\'s idle lifetime.',
+        security: [{ bearer: [] }, { tokenHeader: [] }],
+        headers: BearerHeadersSchema,
+        response: { 200: VerifyResponseSchema, ...TokenErrorResponses }
+      }
+    }, async (request, reply) => {
+      const record = validated(request)
+      reply.header('x-auth-user', record.username)
+      reply.header('cache-control', 'no-store')
+      return { username: record.username, expiresIn: secondsLeft(record.expiresAt, clock.now()) }
+    })
+  }
 }
 
 function validated (request: FastifyRequest): TokenRecord {

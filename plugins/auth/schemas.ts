@@ -41,3 +41,9 @@ export const TokenErrorResponses = {
   401: ErrorSchema,
   503: ErrorSchema
 }
+
+/** What GET /auth/verify answers with a valid token; proxies read the X-Auth-User header instead. */
+export const VerifyResponseSchema = Type.Object({
+  username: Type.String({ description: 'the user of the token, also in the X-Auth-User header' }),
+  expiresIn: Type.Integer({ description: 'seconds before the token expires unless used again' })
+})

@@ -36,6 +36,8 @@ const businessService: FastifyPluginAsyncTypebox<BusinessServiceOptions> = async
     const validation = answer.json<ValidateTokenResponse>()
     if (!validation.authenticated || validation.username === undefined) return sendBearerChallenge(reply, 'invalid_token')
 
+    // Per-user data: no shared cache may keep it.
+    reply.header('cache-control', 'no-store')
     return {
       data: {
         message: `Hello ${validation.username}, here is your business data`,

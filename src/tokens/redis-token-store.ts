@@ -46,10 +46,11 @@ end
 
 const SCRIPTS = {
   // KEYS: token key. ARGV: prefix, digest, username, now, idle, max
-  tokenIssue: `${EXPIRY_AFTER_USE}${INDEX}
+  tokenIssue: `${EXPIRY_AFTER_USE}${FORGET}${INDEX}
 local now, idle, max = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local expires_at = expiry_after_use(now, now, idle, max)
-redis.call('DEL', KEYS[1])
+local previous_owner = redis.call('HGET', KEYS[1], 'u')
+if previous_owner then forget(ARGV[1], ARGV[2], previous_owner) end
 redis.call('HSET', KEYS[1], 'u', ARGV[3], 'c', now, 'l', now, 'e', expires_at, 'r', 0)
 redis.call('PEXPIRE', KEYS[1], expires_at - now)
 index(ARGV[1], ARGV[2], ARGV[3], expires_at, expires_at - now)

@@ -13,6 +13,9 @@ export const ARGON2_OPTIONS = {
   parallelism: 1
 } as const
 
+/** The argon2 version that `argon2.hash` writes (1.3). */
+const ARGON2_VERSION = 0x13
+
 /** An argon2 hash in PHC string form, as `argon2.hash` writes it. */
 export const ARGON2_PHC_PATTERN = '^\\$argon2(id|i|d)\\$v=\\d+\\$[a-z]=\\d+(,[a-z]=\\d+)*\\$[A-Za-z0-9+/]+\\$[A-Za-z0-9+/]+$'
 
@@ -27,6 +30,30 @@ export async function verifyPassword (hash: string, password: string): Promise<b
   } catch {
     return false
   }
+}
+
+/**
+ * True when `hash` was made with weaker parameters than ARGON2_OPTIONS: another argon2
+ * variant than argon2id, an older version, less memory or fewer passes. A successful
+ * login then hashes the password again. A hash made stronger than the current setting
+ * is left alone: replacing it would weaken it. False for an unreadable hash.
+ */
+export function needsRehash (hash: string): boolean {
+  const parsed = /^\$(argon2(?:id|i|d))\$(?:v=(\d+)\$)?([a-z]=\d+(?:,[a-z]=\d+)*)\$/.exec(hash)
+  if (parsed === null) return false
+  try {
+    if (!argon2.needsRehash(hash, ARGON2_OPTIONS)) return parsed[1] !== 'argon2id'
+  } catch {
+    return false
+  }
+  const params = new Map(parsed[3]!.split(',').map((pair) => {
+    const [name, value] = pair.split('=')
+    return [name, Number(value)] as const
+  }))
+  return parsed[1] !== 'argon2id' ||
+    Number(parsed[2] ?? 0x10) < ARGON2_VERSION ||
+    (params.get('m') ?? 0) < ARGON2_OPTIONS.memoryCost ||
+    (params.get('t') ?? 0) < ARGON2_OPTIONS.timeCost
 }
 
 /**

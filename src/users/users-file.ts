@@ -7,9 +7,12 @@ import { normalizeUsername, type User } from './user-store.js'
 export const DEMO_USERNAME = 'jsf.fusco@gmail.com'
 export const DEMO_PASSWORD = 'postman'
 
+/** A username: an email, at most RFC 5321's 254 characters. */
+export const UsernameSchema = Type.String({ format: 'email', maxLength: 254 })
+
 /** The format of USERS_FILE, as CONTRACT.md gives it. */
 export const UsersFileSchema = Type.Array(Type.Object({
-  username: Type.String({ format: 'email', maxLength: 254 }),
+  username: UsernameSchema,
   passwordHash: Type.String({ pattern: ARGON2_PHC_PATTERN })
 }, { additionalProperties: false }))
 

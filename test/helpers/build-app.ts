@@ -10,7 +10,7 @@ export { DEMO_PASSWORD, DEMO_USERNAME }
 export interface TestApp {
   app: FastifyInstance
   clock: FakeClock
-  /** Every log line the app wrote, parsed. */
+  /** Every log line the app wrote, parsed: a live array, so it may be destructured early. */
   logs: Array<Record<string, unknown>>
   /** The raw text of every log line, to search for secrets. */
   rawLogs: () => string
@@ -27,9 +27,14 @@ const TEST_DEFAULTS = { LOG_LEVEL: 'trace', LOGIN_MAX_PER_IP: 10_000, LOGIN_MAX_
 export async function buildTestApp (options: Omit<BuildAppOptions, 'clock' | 'logger'> & { clock?: FakeClock } = {}): Promise<TestApp> {
   const clock = options.clock ?? new FakeClock()
   const lines: string[] = []
+  const logs: Array<Record<string, unknown>> = []
   const stream = new Writable({
     write (chunk, _encoding, callback) {
-      lines.push(...String(chunk).split('\n').filter((line) => line !== ''))
+      for (const line of String(chunk).split('\n')) {
+        if (line === '') continue
+        lines.push(line)
+        logs.push(JSON.parse(line) as Record<string, unknown>)
+      }
       callback()
     }
   })
@@ -38,7 +43,7 @@ export async function buildTestApp (options: Omit<BuildAppOptions, 'clock' | 'lo
   return {
     app,
     clock,
-    get logs () { return lines.map((line) => JSON.parse(line) as Record<string, unknown>) },
+    logs,
     rawLogs: () => lines.join('\n')
   }
 }

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hashPassword } from '../../src/users/password.js'
 import { buildTestApp, DEMO_PASSWORD, DEMO_USERNAME, getData, login, loginToken } from '../helpers/build-app.js'
@@ -142,7 +142,7 @@ describe('POST /auth/login', () => {
       return { statusCode: response.statusCode, cacheControl: response.headers['cache-control'], contentType: response.headers['content-type'], body }
     }
 
-    const requests: Array<[string, { payload?: unknown, headers?: Record<string, string> }]> = [
+    const requests: Array<[string, Pick<InjectOptions, 'payload' | 'headers'>]> = [
       ['valid credentials', { payload: { username: DEMO_USERNAME, password: DEMO_PASSWORD } }],
       ['a wrong password', { payload: { username: DEMO_USERNAME, password: 'wrong' } }],
       ['an unknown user', { payload: { username: 'nobody@example.com', password: DEMO_PASSWORD } }],
@@ -153,8 +153,8 @@ describe('POST /auth/login', () => {
 
     it.each(requests)('answers exactly as /auth/login for %s', async (_name, request) => {
       const { app } = await buildTestApp()
-      const original = await app.inject({ method: 'POST', url: '/login', ...request } as never)
-      const current = await app.inject({ method: 'POST', url: '/auth/login', ...request } as never)
+      const original = await app.inject({ method: 'POST', url: '/login', ...request })
+      const current = await app.inject({ method: 'POST', url: '/auth/login', ...request })
       expect(original.statusCode).not.toBe(404)
       expect(normalized(original)).toEqual(normalized(current))
     })

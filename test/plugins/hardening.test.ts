@@ -100,6 +100,19 @@ describe('input limits', () => {
     expect(answer.json()).toMatchObject({ statusCode: 413, error: 'Payload Too Large' })
   })
 
+  it.each(['json', 'application/json, text/plain', ' ', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x'])(
+    'answers 400, not 415, to a login whose Content-Type is %j', async (contentType) => {
+      const { app } = await buildTestApp()
+      const answer = await app.inject({
+        method: 'POST',
+        url: '/auth/login',
+        headers: { 'content-type': contentType },
+        payload: JSON.stringify({ username: DEMO_USERNAME, password: DEMO_PASSWORD })
+      })
+      expect(answer.statusCode).toBe(400)
+      expect(answer.json()).toMatchObject({ statusCode: 400, error: 'Bad Request', message: 'The body must be JSON (Content-Type: application/json)' })
+    })
+
   it('refuses a header token of the wrong shape without asking the store', async () => {
     const store = new MemoryTokenStore(policyFromSeconds(30, 86400))
     const validate = vi.spyOn(store, 'validate')

@@ -45,6 +45,15 @@ export function describeTokenStore (name: string, makeStore: (policy: TokenLifet
         await store.issue(newDigest(), 'bob@example.com', clock.now())
         expect(await store.size()).toBe(3)
       })
+
+      it('replaces a token issued again under the same digest, owner included', async () => {
+        const digest = newDigest()
+        await store.issue(digest, 'ada@example.com', clock.now())
+        await store.issue(digest, 'bob@example.com', clock.now())
+        expect(await store.size()).toBe(1)
+        expect(await store.revokeAllForUser('ada@example.com')).toBe(0)
+        expect(await store.validate(digest, clock.now())).toMatchObject({ username: 'bob@example.com', refreshCount: 1 })
+      })
     })
 
     describe('validate', () => {

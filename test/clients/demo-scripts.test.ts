@@ -1,0 +1,85 @@
+import { execFile, execFileSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { listeningUrl, PROJECT_ROOT, spawnServer } from '../helpers/server-process.js'
+
+function installed (command: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** HTTPie's settings for the test: no background check for a newer version (no network here). */
+function httpieConfigDir (): string {
+  const dir = mkdtempSync(join(tmpdir(), 'httpie-'))
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ disable_update_warnings: true }))
+  return dir
+}
+
+/** Runs a demo script as a person would, with only the given environment. */
+function runScript (script: string, env: Record<string, string>): Promise<{ code: number, stdout: string, stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('bash', [join(PROJECT_ROOT, 'scripts', script)], {
+      cwd: mkdtempSync(join(tmpdir(), 'demo-')),
+      env: { PATH: process.env.PATH ?? '', HOME: mkdtempSync(join(tmpdir(), 'home-')), HTTPIE_CONFIG_DIR: httpieConfigDir(), ...env },
+      timeout: 50_000
+    }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : (typeof error.code === 'number' ? error.code : 1), stdout, stderr })
+    })
+  })
+}
+
+/**
+ * A server whose tokens die after 3 s unused, so the expiry step waits 4 s: short, yet
+ * longer than HTTPie takes to start between two steps on a busy machine.
+ */
+async function shortTtlServer (): Promise<string> {
+  return listeningUrl(spawnServer({ PORT: '0', TOKEN_TTL_SECONDS: '3' }))
+}
+
+const SCRIPTS = [
+  { script: 'demo-curl.sh', command: 'curl', available: installed('curl') },
+  { script: 'demo-httpie.sh', command: 'http', available: installed('http') }
+]
+
+// HTTPie starts a Python process for each step, which a busy machine makes slow.
+describe.each(SCRIPTS)('scripts/$script', { timeout: 60_000 }, ({ script, command, available }) => {
+  // curl is always expected; HTTPie only where installed (.ci/run installs it).
+  const runIt = command === 'curl' || available ? it : it.skip
+
+  runIt('walks the story: login, data with each header, sessions, expiry, logout', async () => {
+    const started = Date.now()
+    const { code, stdout, stderr } = await runScript(script, { BASE_URL: await shortTtlServer() })
+
+    expect(stderr, stdout).not.toMatch(/FAILED/)
+    expect(code, stdout + stderr).toBe(0)
+    expect(stdout).toContain('Read data with Authorization: Bearer')
+    expect(stdout).toContain('Read data with the token header')
+    expect(stdout).toContain('leaving the token unused for 4 s (its idle lifetime is 3 s)')
+    expect(stdout).toContain('Read data with the expired token')
+    expect(stdout).toContain('Log out')
+    expect(stdout).toMatch(/All 9 steps answered as expected\.\n$/)
+    // It waited out the idle lifetime: expiresIn + 1 seconds.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(4000)
+  })
+
+  runIt('exits non-zero at the first step that does not answer as expected', async () => {
+    const { code, stdout, stderr } = await runScript(script, { BASE_URL: await shortTtlServer(), DEMO_PASSWORD: 'not-the-password' })
+
+    expect(code).toBe(1)
+    expect(stderr).toContain('FAILED: step 1 (Log in) answered 401, expected 200')
+    expect(stdout).not.toContain('== 2.')
+  })
+
+  runIt('exits non-zero when the service cannot be reached', async () => {
+    const { code, stderr } = await runScript(script, { BASE_URL: 'http://127.0.0.1:9' })
+
+    expect(code).toBe(1)
+    expect(stderr).toContain('could not reach http://127.0.0.1:9')
+  })
+})
