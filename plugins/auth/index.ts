@@ -7,11 +7,11 @@ import { digestToken, generateToken, isTokenShaped } from '../../src/tokens/toke
 import type { TokenRecord } from '../../src/tokens/token-store.js'
 import { IN_PROCESS_ONLY } from '../in-process-routes.js'
 import { loginOutcome } from '../metrics.js'
-import { BearerHeadersSchema, readPresentedToken, sendBearerChallenge } from '../shared/bearer.js'
+import { readPresentedToken, sendBearerChallenge, tokenRouteSchema } from '../shared/bearer.js'
 import { ErrorSchema, sendError } from '../shared/errors.js'
 import { ValidateTokenRequestSchema, ValidateTokenResponseSchema } from '../shared/token-validation.js'
 import {
-  CredentialsSchema, LoginResponseSchema, NoContentSchema, SessionsResponseSchema, TokenErrorResponses, VerifyResponseSchema,
+  CredentialsSchema, LoginResponseSchema, NoContentSchema, SessionsResponseSchema, VerifyResponseSchema,
   type Session
 } from './schemas.js'
 
@@ -99,13 +99,7 @@ const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (fastify,
   })
 
   fastify.post('/logout', {
-    schema: {
-      tags: ['auth'],
-      summary: 'Revoke the token of the request',
-      security: [{ bearer: [] }, { tokenHeader: [] }],
-      headers: BearerHeadersSchema,
-      response: { 204: NoContentSchema, ...TokenErrorResponses }
-    }
+    schema: tokenRouteSchema('auth', 'Revoke the token of the request', { 204: NoContentSchema })
   }, async (request, reply) => {
     const presented = readPresentedToken(request.headers)
     if (presented.kind !== 'token') return sendBearerChallenge(reply, presented.kind)
@@ -117,13 +111,7 @@ const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (fastify,
 
   fastify.post('/logout-all', {
     preHandler: requireToken,
-    schema: {
-      tags: ['auth'],
-      summary: 'Revoke every token of the user of the request',
-      security: [{ bearer: [] }, { tokenHeader: [] }],
-      headers: BearerHeadersSchema,
-      response: { 204: NoContentSchema, ...TokenErrorResponses }
-    }
+    schema: tokenRouteSchema('auth', 'Revoke every token of the user of the request', { 204: NoContentSchema })
   }, async (request, reply) => {
     const { username } = validated(request)
     const revoked = await store.revokeAllForUser(username)
@@ -133,13 +121,7 @@ const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (fastify,
 
   fastify.get('/sessions', {
     preHandler: requireToken,
-    schema: {
-      tags: ['auth'],
-      summary: 'The live sessions of the user of the request',
-      security: [{ bearer: [] }, { tokenHeader: [] }],
-      headers: BearerHeadersSchema,
-      response: { 200: SessionsResponseSchema, ...TokenErrorResponses }
-    }
+    schema: tokenRouteSchema('auth', 'The live sessions of the user of the request', { 200: SessionsResponseSchema })
   }, async (request, reply) => {
     const current = validated(request)
     const records = await store.listForUser(current.username, clock.now())
@@ -171,14 +153,11 @@ const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (fastify,
     fastify.get('/verify', {
       preHandler: requireToken,
       schema: {
-        tags: ['auth'],
-        summary: 'Forward auth for reverse proxies: 200 with X-Auth-User for a valid token, 401 otherwise',
+        ...tokenRouteSchema('auth', 'Forward auth for reverse proxies: 200 with X-Auth-User for a valid token, 401 otherwise',
+          { 200: VerifyResponseSchema }),
         description: 'On only with FORWARD_AUTH=true. The proxy forwards the client\'s `Authorization` or ' +
           '`token` header; a 200 carries the user in `X-Auth-User` (for the proxy to pass upstream) and ' +
-          'resets the token\'s idle lifetime.',
-        security: [{ bearer: [] }, { tokenHeader: [] }],
-        headers: BearerHeadersSchema,
-        response: { 200: VerifyResponseSchema, ...TokenErrorResponses }
+          'resets the token\'s idle lifetime.'
       }
     }, async (request, reply) => {
       const record = validated(request)

@@ -1,5 +1,4 @@
 import { Type, type Static } from 'typebox'
-import { ErrorSchema } from '../shared/errors.js'
 
 /** Bounds on credentials: RFC 5321's longest address, and a password cap that keeps hashing bounded. */
 export const MAX_USERNAME_LENGTH = 254
@@ -34,13 +33,6 @@ export const SessionsResponseSchema = Type.Object({
 export type Session = Static<typeof SessionSchema>
 
 export const NoContentSchema = Type.Null({ description: 'No content' })
-
-/** The error answers of routes that take a token. */
-export const TokenErrorResponses = {
-  400: ErrorSchema,
-  401: ErrorSchema,
-  503: ErrorSchema
-}
 
 /** What GET /auth/verify answers with a valid token; proxies read the X-Auth-User header instead. */
 export const VerifyResponseSchema = Type.Object({

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { BearerHeadersSchema, readPresentedToken, sendBearerChallenge } from '../shared/bearer.js'
-import { ErrorSchema, sendError } from '../shared/errors.js'
+import { readPresentedToken, sendBearerChallenge, tokenRouteSchema } from '../shared/bearer.js'
+import { sendError } from '../shared/errors.js'
 import type { ValidateTokenRequest, ValidateTokenResponse } from '../shared/token-validation.js'
 import { BusinessDataSchema } from './schemas.js'
 
@@ -16,13 +16,7 @@ export interface BusinessServiceOptions {
  */
 const businessService: FastifyPluginAsyncTypebox<BusinessServiceOptions> = async (fastify, { validateTokenUrl }) => {
   fastify.get('/data', {
-    schema: {
-      tags: ['business'],
-      summary: 'Business data, for a client with a valid token',
-      security: [{ bearer: [] }, { tokenHeader: [] }],
-      headers: BearerHeadersSchema,
-      response: { 200: BusinessDataSchema, 400: ErrorSchema, 401: ErrorSchema, 503: ErrorSchema }
-    }
+    schema: tokenRouteSchema('business', 'Business data, for a client with a valid token', { 200: BusinessDataSchema })
   }, async (request, reply) => {
     const presented = readPresentedToken(request.headers)
     if (presented.kind !== 'token') return sendBearerChallenge(reply, presented.kind)

@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify'
-import { Type, type Static } from 'typebox'
-import { sendError } from './errors.js'
+import { Type, type Static, type TSchema } from 'typebox'
+import { ErrorSchema, sendError } from './errors.js'
 
 /**
  * The two ways a client presents its token: `Authorization: Bearer <token>` (RFC 6750)
@@ -12,6 +12,23 @@ export const BearerHeadersSchema = Type.Object({
 })
 
 export type BearerHeaders = Static<typeof BearerHeadersSchema>
+
+/** Either security scheme of the OpenAPI document (plugins/openapi.ts) is enough. */
+const BEARER_SECURITY: Array<Record<string, string[]>> = [{ bearer: [] }, { tokenHeader: [] }]
+
+/**
+ * The schema of a route that takes a token: its headers, the security schemes of the
+ * OpenAPI document, its success answers and the errors every such route may answer.
+ */
+export function tokenRouteSchema<const Success extends Record<number, TSchema>> (tag: string, summary: string, success: Success) {
+  return {
+    tags: [tag],
+    summary,
+    security: BEARER_SECURITY,
+    headers: BearerHeadersSchema,
+    response: { ...success, 400: ErrorSchema, 401: ErrorSchema, 503: ErrorSchema }
+  }
+}
 
 export type PresentedToken =
   | { kind: 'token', token: string }

@@ -1,7 +1,7 @@
-import { writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { DEMO_PASSWORD, DEMO_USERNAME } from '../../src/users/users-file.js'
 import { httpClient } from '../helpers/http.js'
 import { listeningUrl, spawnServer } from '../helpers/server-process.js'
@@ -40,7 +40,8 @@ describe('the server process', () => {
   })
 
   it('stops at start with one line naming a malformed USERS_FILE', async () => {
-    const usersFile = join(tmpdir(), `users-${process.pid}.json`)
+    const usersFile = join(mkdtempSync(join(tmpdir(), 'users-file-')), 'users.json')
+    onTestFinished(() => rmSync(usersFile, { force: true }))
     writeFileSync(usersFile, JSON.stringify([{ username: 'not-an-email', passwordHash: 'x' }]))
     const server = spawnServer({ USERS_FILE: usersFile })
     expect(await server.exited).toBe(1)
