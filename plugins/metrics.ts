@@ -35,6 +35,10 @@ export interface Metrics {
 }
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** false: the route's requests are not timed (the internal validateToken: part of the request that injected it). */
+    requestMetrics?: boolean
+  }
   interface FastifyInstance {
     metrics: Metrics
   }
@@ -128,6 +132,7 @@ const metrics: FastifyPluginAsyncTypebox = async (fastify) => {
   for (const outcome of VALIDATION_OUTCOMES) validations.inc({ outcome }, 0)
 
   fastify.addHook('onResponse', (request, reply, done) => {
+    if (request.routeOptions.config.requestMetrics === false) return done()
     requestDuration.observe({
       method: KNOWN_METHODS.has(request.method) ? request.method : 'OTHER',
       // The route's pattern (/auth/sessions), never the raw URL, which a client could vary without end.

@@ -3,10 +3,11 @@ import { expiryAfterUse, isExpired, type TokenLifetimePolicy } from './lifetime.
 import { sessionIdOf } from './token.js'
 import type { TokenRecord, TokenStore } from './token-store.js'
 
-/** Removals between two yields to the event loop, so a large cleanup never stalls requests. */
-const REMOVALS_PER_SLICE = 10_000
-/** Slots looked at between two yields when few of them have expired (a scan of them takes about a millisecond). */
-const SCANS_PER_SLICE = 250_000
+/**
+ * Cleanup work (tokens looked at, or removed) between two yields to the event loop, so
+ * that a large cleanup never stalls requests: a few milliseconds at most.
+ */
+const WORK_PER_SLICE = 10_000
 /** Slots held by an empty store; the arrays double from there, and come back to it when the store empties. */
 const INITIAL_CAPACITY = 1024
 /**
@@ -91,6 +92,7 @@ export class MemoryTokenStore implements TokenStore {
     if (slot === undefined) return null
     const record = this.#record(slot, digest)
     this.#delete(slot)
+    this.#shrinkIfEmpty()
     return record
   }
 
@@ -98,13 +100,14 @@ export class MemoryTokenStore implements TokenStore {
     const userId = this.#userIds.get(username)
     if (userId === undefined) return 0
     let revoked = 0
-    // Deleting the user's last slot releases the user id, so the loop follows the list, not the id.
+    // Deleting the user's last slot releases the user id: the loop follows the list, not the id.
     for (let slot = this.#userHead[userId]!; slot !== NONE;) {
       const next = this.#next[slot]!
       this.#delete(slot)
       revoked += 1
       slot = next
     }
+    this.#shrinkIfEmpty()
     return revoked
   }
 
@@ -120,20 +123,49 @@ export class MemoryTokenStore implements TokenStore {
 
   async removeExpired (now: number): Promise<number> {
     let removed = 0
-    let removalsLeft = REMOVALS_PER_SLICE
-    let scansLeft = SCANS_PER_SLICE
-    // Slots freed or reused during a yield are seen as they are when the scan reaches them.
-    for (let slot = 0; slot < this.#highWater; slot++) {
-      if (--scansLeft === 0 || removalsLeft === 0) {
-        scansLeft = SCANS_PER_SLICE
-        removalsLeft = REMOVALS_PER_SLICE
+    let workLeft = WORK_PER_SLICE
+    // Shard by shard: a shard is a small share of the store, so no step holds the event loop long.
+    for (let index = 0; index < SHARDS; index++) {
+      const shard = this.#shards[index]!
+      // forEach rather than for...of over the entries, which makes a [key, value] array for each.
+      let expired = 0
+      shard.forEach((slot) => {
+        if (isExpired(this.#expiresAt(slot), now)) expired += 1
+      })
+      workLeft -= shard.size
+      if (expired > shard.size / 2) {
+        // Most of the shard goes (a mass expiry): a new map of the live entries is cheaper
+        // than deleting the others one by one, each delete a lookup and some a rehash.
+        const live = new Map<string, number>()
+        shard.forEach((slot, digest) => {
+          if (isExpired(this.#expiresAt(slot), now)) this.#release(slot)
+          else live.set(digest, slot)
+        })
+        this.#shards[index] = live
+        removed += expired
+        workLeft -= shard.size
+      } else if (expired > 0) {
+        for (const digest of shard.keys()) {
+          const slot = shard.get(digest)!
+          if (!isExpired(this.#expiresAt(slot), now)) continue
+          shard.delete(digest)
+          this.#release(slot)
+          removed += 1
+          if (--workLeft <= 0) {
+            // Deleting while iterating, and across yields, is safe for a Map: it visits what is there when it gets there.
+            workLeft = WORK_PER_SLICE
+            await yieldToEventLoop()
+            // Unless the store was emptied meanwhile (close, or the last token revoked), and this map dropped.
+            if (this.#shards[index] !== shard) break
+          }
+        }
+      }
+      if (workLeft <= 0) {
+        workLeft = WORK_PER_SLICE
         await yieldToEventLoop()
       }
-      if (this.#digests[slot] === undefined || !isExpired(this.#expiresAt(slot), now)) continue
-      this.#delete(slot)
-      removed += 1
-      removalsLeft -= 1
     }
+    this.#shrinkIfEmpty()
     return removed
   }
 
@@ -162,6 +194,7 @@ export class MemoryTokenStore implements TokenStore {
     if (slot === undefined) return undefined
     if (isExpired(this.#expiresAt(slot), now)) {
       this.#delete(slot)
+      this.#shrinkIfEmpty()
       return undefined
     }
     return slot
@@ -222,9 +255,15 @@ export class MemoryTokenStore implements TokenStore {
     this.#userTokens[userId]! += 1
   }
 
+  /** Removes a token: its digest from the index, then its slot. */
   #delete (slot: number): void {
     const digest = this.#digests[slot]!
     this.#shardOf(digest).delete(digest)
+    this.#release(slot)
+  }
+
+  /** Frees a slot, whose digest the index no longer holds, and unlinks it from its user. */
+  #release (slot: number): void {
     this.#digests[slot] = undefined
 
     const userId = this.#user[slot]!
@@ -242,7 +281,10 @@ export class MemoryTokenStore implements TokenStore {
     this.#next[slot] = this.#freeSlot
     this.#freeSlot = slot
     this.#size -= 1
-    // An empty store gives its arrays back, so a burst of tokens does not hold memory for ever.
+  }
+
+  /** An empty store gives its arrays back, so that a burst of tokens does not hold memory for ever. */
+  #shrinkIfEmpty (): void {
     if (this.#size === 0 && this.#capacity > INITIAL_CAPACITY) this.#reset()
   }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { nanoid } from 'nanoid'
 
 /** 32 symbols of nanoid's 64-letter URL-safe alphabet: 192 bits of entropy. */
@@ -21,7 +21,7 @@ export function isTokenShaped (value: string): boolean {
  * no slow KDF) because the token is 192 random bits, not a guessable password.
  */
 export function digestToken (token: string): string {
-  return createHash('sha256').update(token).digest('base64url')
+  return hash('sha256', token, 'base64url')
 }
 
 /**

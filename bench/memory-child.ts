@@ -1,0 +1,119 @@
+/**
+ * Child process of the memory scenario, run as
+ * `node --expose-gc --import <tsx loader> bench/memory-child.ts <sizes> <cleanup tokens>`,
+ * so that nothing of the benchmark's own heap blurs the numbers. Prints one JSON line
+ * (MemoryReport) on stdout.
+ *
+ * - Memory per live token: a MemoryTokenStore filled up to each size (digests from
+ *   digestToken(generateToken()), 1000 users), measured after full collections as the JS
+ *   heap plus ArrayBuffer memory (typed arrays live outside the JS heap, and count too).
+ * - Cleanup: a store of `cleanup tokens` tokens issued over ten seconds of a fake clock,
+ *   the clock moved past their expiry, then one removeExpired, timed, with
+ *   perf_hooks.monitorEventLoopDelay (1 ms resolution) recording the longest stall.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { setImmediate as nextTurn } from 'node:timers/promises'
+import { policyFromSeconds } from '../src/tokens/lifetime.js'
+import { MemoryTokenStore } from '../src/tokens/memory-token-store.js'
+import { digestToken, generateToken } from '../src/tokens/token.js'
+
+export interface MemorySample {
+  tokens: number
+  /** JS heap plus ArrayBuffers, per live token (bytes). */
+  bytesPerToken: number
+  /** Of which the JS heap alone (heapUsed), per token. */
+  heapBytesPerToken: number
+  /** Time to issue the tokens (ms), digests included. */
+  fillMs: number
+}
+
+export interface CleanupSample {
+  tokens: number
+  removed: number
+  totalMs: number
+  /** The longest event-loop stall while removeExpired ran (ms). */
+  maxStallMs: number
+  /** The 99th percentile of the event-loop delay while it ran (ms). */
+  p99StallMs: number
+}
+
+export interface MemoryReport {
+  gcExposed: boolean
+  samples: MemorySample[]
+  cleanup: CleanupSample
+}
+
+const USERS = 1000
+const START = Date.parse('2026-01-01T00:00:00Z')
+
+async function settled (): Promise<{ heap: number, total: number }> {
+  for (let i = 0; i < 3; i++) {
+    globalThis.gc?.()
+    await nextTurn()
+  }
+  const { heapUsed, arrayBuffers } = process.memoryUsage()
+  return { heap: heapUsed, total: heapUsed + arrayBuffers }
+}
+
+async function fill (store: MemoryTokenStore, from: number, to: number, at: (i: number) => number): Promise<void> {
+  for (let i = from; i < to; i++) await store.issue(digestToken(generateToken()), `user${i % USERS}@example.com`, at(i))
+}
+
+async function memoryPerToken (sizes: number[]): Promise<MemorySample[]> {
+  const samples: MemorySample[] = []
+  // Warm up the code paths (and the digest and id generators) before the baseline.
+  const warm = new MemoryTokenStore(policyFromSeconds(30, 86_400))
+  await fill(warm, 0, 20_000, () => START)
+  await warm.close()
+
+  const store = new MemoryTokenStore(policyFromSeconds(30, 86_400))
+  const baseline = await settled()
+  let issued = 0
+  let fillMs = 0
+  for (const size of [...sizes].sort((a, b) => a - b)) {
+    const started = performance.now()
+    await fill(store, issued, size, () => START)
+    fillMs += performance.now() - started
+    issued = size
+    const now = await settled()
+    samples.push({
+      tokens: size,
+      bytesPerToken: (now.total - baseline.total) / size,
+      heapBytesPerToken: (now.heap - baseline.heap) / size,
+      fillMs
+    })
+  }
+  await store.close()
+  return samples
+}
+
+async function cleanup (tokens: number): Promise<CleanupSample> {
+  // Idle lifetime 1 s: tokens issued over ten seconds of the clock, all expired 12 s after the start.
+  const store = new MemoryTokenStore(policyFromSeconds(1, 5))
+  await fill(store, 0, tokens, (i) => START + Math.floor(i * 10_000 / tokens))
+  await settled()
+  const delay = monitorEventLoopDelay({ resolution: 1 })
+  delay.enable()
+  const started = performance.now()
+  const removed = await store.removeExpired(START + 12_000)
+  const totalMs = performance.now() - started
+  // One more turn, so that a stall at the very end is recorded too.
+  await new Promise((resolve) => setTimeout(resolve, 2))
+  delay.disable()
+  return {
+    tokens,
+    removed,
+    totalMs,
+    maxStallMs: delay.max / 1e6,
+    p99StallMs: delay.percentile(99) / 1e6
+  }
+}
+
+const sizes = (process.argv[2] ?? '100000,1000000').split(',').map(Number)
+const cleanupTokens = Number(process.argv[3] ?? 1_000_000)
+const report: MemoryReport = {
+  gcExposed: typeof globalThis.gc === 'function',
+  samples: await memoryPerToken(sizes),
+  cleanup: await cleanup(cleanupTokens)
+}
+process.stdout.write(JSON.stringify(report) + '\n')

@@ -1,0 +1,130 @@
+import type { LoadResult } from './load.js'
+import type { MemoryReport } from './memory-child.js'
+import type { FloodResult, LoginResult, NamedLoad, RedisResult, ScenarioStatus, ThroughputResult } from './scenarios.js'
+
+export interface Machine {
+  cpus: number
+  cpuModel: string
+  node: string
+  platform: string
+  /** 1-minute load average when the run started: how busy the machine was besides the benchmark. */
+  loadAverage: number
+}
+
+export interface TargetCheck {
+  name: string
+  measured: number | null
+  /** e.g. ">= 0.40" */
+  target: string
+  met: boolean | null
+}
+
+export interface BenchResults {
+  date: string
+  quick: boolean
+  machine: Machine
+  settings: { connections: number, requests: number, rounds: number, loginSeconds: number, floodSeconds: number, memoryTokens: number[] }
+  scenarios: ScenarioStatus[]
+  throughput?: ThroughputResult
+  login?: LoginResult
+  flood?: FloodResult
+  memory?: MemoryReport
+  redis?: RedisResult & { cpuRatio: number | null, requestsPerSecondRatio: number }
+  targets: TargetCheck[]
+}
+
+const fixed = (value: number | null | undefined, digits = 1) => value === null || value === undefined || !Number.isFinite(value) ? 'n/a' : value.toFixed(digits)
+
+/** A Markdown table, padded so that it also reads as plain text. */
+export function table (header: string[], rows: string[][]): string {
+  const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => row[column]!.length)))
+  const line = (cells: string[]) => `| ${cells.map((cell, column) => column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)).join(' | ')} |`
+  const rule = `|${widths.map((width, column) => column === 0 ? '-'.repeat(width + 2) : `${'-'.repeat(width + 1)}:`).join('|')}|`
+  return [line(header), rule, ...rows.map(line)].join('\n')
+}
+
+const LOAD_HEADER = ['scenario', 'server CPU µs/req', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx']
+
+function loadRow (load: NamedLoad): string[] {
+  return [load.name, fixed(load.cpuMicrosPerRequest), fixed(load.requestsPerSecond, 0), fixed(load.p50Ms, 2), fixed(load.p99Ms, 2), String(load.errors), String(load.non2xx)]
+}
+
+const cpu = (load: LoadResult | undefined) => load?.cpuMicrosPerRequest ?? null
+const ratio = (a: number | null | undefined, b: number | null | undefined) => a === null || a === undefined || b === null || b === undefined || b === 0 ? null : a / b
+
+/** Every target of the issue, with what this run measured. */
+export function checkTargets (results: Omit<BenchResults, 'targets'>): TargetCheck[] {
+  const check = (name: string, measured: number | null, target: string, ok: (value: number) => boolean): TargetCheck =>
+    ({ name, measured, target, met: measured === null ? null : ok(measured) })
+  const { throughput, login, flood, memory } = results
+  const largest = memory?.samples.at(-1)
+  return [
+    check('bare/data: CPU of /health ÷ CPU of /business/data', ratio(cpu(throughput?.health), cpu(throughput?.data)), '>= 0.40', (v) => v >= 0.40),
+    check('loopback HTTP ÷ inject: CPU of /business/data', ratio(cpu(throughput?.dataOverHttp), cpu(throughput?.data)), '>= 1.15', (v) => v >= 1.15),
+    check('login rate ÷ raw argon2 verification rate', ratio(login?.login.requestsPerSecond, login?.argon2.perSecond), '>= 0.90', (v) => v >= 0.90),
+    check(`heap bytes per live token at ${largest?.tokens ?? 'n/a'} tokens`, largest?.bytesPerToken ?? null, '<= 160', (v) => v <= 160),
+    check(`cleanup of ${memory?.cleanup.tokens ?? 'n/a'} expired tokens, total ms`, memory?.cleanup.totalMs ?? null, '<= 400', (v) => v <= 400),
+    check('longest event-loop stall during that cleanup, ms', memory?.cleanup.maxStallMs ?? null, '<= 20', (v) => v <= 20),
+    check('/business/data p99 under the login flood ÷ p99 alone', ratio(flood?.underFlood.p99Ms, flood?.alone.p99Ms), '<= 5', (v) => v <= 5)
+  ]
+}
+
+/** The whole report, as Markdown that also reads as plain text. */
+export function formatReport (results: BenchResults): string {
+  const { machine, settings } = results
+  const out: string[] = []
+  out.push(`# Benchmark, ${results.date}${results.quick ? ' (quick mode: the numbers mean nothing)' : ''}`)
+  out.push('')
+  out.push(`Machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.platform}, Node ${machine.node}, load average ${machine.loadAverage.toFixed(2)} at the start.`)
+  out.push(`Settings: ${settings.connections} connections; ${settings.requests} requests per measured run (after a warm-up), ${settings.rounds} round(s), medians by CPU; ` +
+    `login ${settings.loginSeconds} s; flood ${settings.floodSeconds} s; memory at ${settings.memoryTokens.join(' and ')} tokens.`)
+
+  if (results.throughput !== undefined) {
+    const { health, data, dataOverHttp } = results.throughput
+    out.push('', '## Throughput (server CPU read from /proc/<pid>/stat around each measured run)', '')
+    out.push(table(LOAD_HEADER, [health, data, dataOverHttp].map(loadRow)))
+  }
+  if (results.login !== undefined) {
+    const { login, argon2 } = results.login
+    out.push('', `## Login against argon2 alone (same parameters, ${argon2.concurrency} at a time, thread pool of ${argon2.threadPool})`, '')
+    out.push(table(LOAD_HEADER, [loadRow(login)]))
+    out.push('', table(['raw argon2.verify', 'verifications', 'seconds', 'per second'], [
+      ['in the benchmark process', String(argon2.verifications), fixed(argon2.seconds, 2), fixed(argon2.perSecond, 1)]
+    ]))
+  }
+  if (results.flood !== undefined) {
+    const { alone, underFlood, flood } = results.flood
+    out.push('', '## /business/data under a login flood', '')
+    out.push(table(LOAD_HEADER, [alone, underFlood, flood].map(loadRow)))
+  }
+  if (results.memory !== undefined) {
+    const { samples, cleanup } = results.memory
+    out.push('', '## Memory store', '')
+    out.push(table(['live tokens', 'bytes/token (heap + ArrayBuffers)', 'of which JS heap', 'fill ms'], samples.map((sample) => [
+      String(sample.tokens), fixed(sample.bytesPerToken), fixed(sample.heapBytesPerToken), fixed(sample.fillMs, 0)
+    ])))
+    out.push('', table(['expired tokens', 'removed', 'cleanup ms', 'longest stall ms', 'p99 stall ms'], [[
+      String(cleanup.tokens), String(cleanup.removed), fixed(cleanup.totalMs), fixed(cleanup.maxStallMs), fixed(cleanup.p99StallMs)
+    ]]))
+  }
+  if (results.redis !== undefined) {
+    const { data, redisCpuMicrosPerRequest, cpuRatio, requestsPerSecondRatio, url } = results.redis
+    out.push('', `## Redis store (${url})`, '')
+    out.push(table(LOAD_HEADER, [loadRow(data)]))
+    out.push('', table(['Redis store ÷ memory store', 'ratio'], [
+      ['server CPU per request', fixed(cpuRatio, 2)],
+      ['requests per second', fixed(requestsPerSecondRatio, 2)],
+      ['(Redis\'s own CPU per request, µs)', fixed(redisCpuMicrosPerRequest)]
+    ]))
+  }
+  out.push('', '## Targets', '')
+  out.push(table(['target', 'measured', 'wanted', 'met'], results.targets.map((target) => [
+    target.name, fixed(target.measured, target.measured !== null && target.measured < 10 ? 2 : 1), target.target,
+    target.met === null ? 'not run' : target.met ? 'yes' : 'NO'
+  ])))
+  out.push('', '## Scenarios', '')
+  out.push(table(['scenario', 'completed', 'errors + non-2xx', 'note'], results.scenarios.map((scenario) => [
+    scenario.name, scenario.completed ? 'yes' : 'NO', String(scenario.errors), scenario.skipped ?? ''
+  ])))
+  return out.join('\n')
+}

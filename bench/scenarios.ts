@@ -1,0 +1,198 @@
+import { execFile } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import argon2 from 'argon2'
+import { Redis } from 'ioredis'
+import { ARGON2_OPTIONS } from '../src/users/password.js'
+import { concurrentLoads, measureLoad, type LoadResult, type Request } from './load.js'
+import type { MemoryReport } from './memory-child.js'
+import type { BenchOptions } from './options.js'
+import { BenchServer, DEMO_CREDENTIALS, PROJECT_ROOT, TSX_LOADER } from './servers.js'
+
+const run = promisify(execFile)
+
+/** What a scenario reports besides its loads: whether it ran, and why not. */
+export interface ScenarioStatus {
+  name: string
+  completed: boolean
+  /** Connection errors, timeouts and non-2xx answers of all its loads. */
+  errors: number
+  skipped?: string
+}
+
+export interface NamedLoad extends LoadResult { name: string }
+
+export interface ThroughputResult {
+  health: NamedLoad
+  data: NamedLoad
+  dataOverHttp: NamedLoad
+  /** Every round of each, for the record (the table shows the medians). */
+  rounds: NamedLoad[][]
+}
+
+export interface LoginResult {
+  login: NamedLoad
+  /** argon2.verify with ARGON2_OPTIONS in the benchmark's process, at the same concurrency. */
+  argon2: { verifications: number, seconds: number, perSecond: number, concurrency: number, threadPool: number }
+}
+
+export interface FloodResult {
+  alone: NamedLoad
+  underFlood: NamedLoad
+  flood: NamedLoad
+}
+
+export interface RedisResult {
+  url: string
+  data: NamedLoad
+  /** Redis's own CPU (INFO cpu) per request, in microseconds, when it could be read. */
+  redisCpuMicrosPerRequest: number | null
+}
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
+const loginRequest: Request = { path: '/auth/login', method: 'POST', body: DEMO_CREDENTIALS }
+
+function median (loads: LoadResult[], name: string): NamedLoad {
+  const byCpu = [...loads].sort((a, b) => (a.cpuMicrosPerRequest ?? 0) - (b.cpuMicrosPerRequest ?? 0))
+  return { name, ...byCpu[Math.floor((byCpu.length - 1) / 2)]! }
+}
+
+/**
+ * GET /health (the ceiling), GET /business/data through inject, and the same through
+ * loopback HTTP (the peer server), each after a warm-up, with the same connections and
+ * requests, in `rounds` rounds taken in turn; each one's median round by CPU per request.
+ */
+export async function throughput (real: BenchServer, peer: BenchServer, options: BenchOptions): Promise<ThroughputResult> {
+  const realToken = await real.login()
+  const peerToken = await peer.login()
+  const load = { connections: options.connections, amount: options.requests, warmup: options.warmup }
+  const rounds: NamedLoad[][] = []
+  for (let round = 0; round < options.rounds; round++) {
+    rounds.push([
+      { name: 'GET /health', ...await measureLoad(real, { path: '/health' }, load) },
+      { name: 'GET /business/data (inject)', ...await measureLoad(real, { path: '/business/data', headers: bearer(realToken) }, load) },
+      { name: 'GET /business/data (loopback HTTP)', ...await measureLoad(peer, { path: '/business/data', headers: bearer(peerToken) }, load) }
+    ])
+  }
+  return {
+    health: median(rounds.map((r) => r[0]!), 'GET /health'),
+    data: median(rounds.map((r) => r[1]!), 'GET /business/data (inject)'),
+    dataOverHttp: median(rounds.map((r) => r[2]!), 'GET /business/data (loopback HTTP)'),
+    rounds
+  }
+}
+
+/** Verifications of `password` against `hash` by `concurrency` loops for `seconds`. */
+async function argon2Rate (hash: string, password: string, concurrency: number, seconds: number): Promise<{ verifications: number, seconds: number }> {
+  const deadline = performance.now() + seconds * 1000
+  const started = performance.now()
+  let verifications = 0
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < deadline) {
+      if (!await argon2.verify(hash, password)) throw new Error('argon2: the benchmark hash does not verify')
+      verifications += 1
+    }
+  }))
+  return { verifications, seconds: (performance.now() - started) / 1000 }
+}
+
+/**
+ * POST /auth/login with the demo user, then argon2.verify with the same parameters in
+ * this process at the same concurrency (both with libuv's default pool of 4 threads).
+ */
+export async function login (server: BenchServer, options: BenchOptions): Promise<LoginResult> {
+  const result = await measureLoad(server, loginRequest, { connections: options.connections, seconds: options.loginSeconds, warmup: options.connections })
+  const hash = await argon2.hash('postman', ARGON2_OPTIONS)
+  await argon2Rate(hash, 'postman', options.connections, Math.min(1, options.loginSeconds))
+  const raw = await argon2Rate(hash, 'postman', options.connections, options.loginSeconds)
+  return {
+    login: { name: 'POST /auth/login', ...result },
+    argon2: {
+      ...raw,
+      perSecond: raw.verifications / raw.seconds,
+      concurrency: options.connections,
+      threadPool: Number(process.env.UV_THREADPOOL_SIZE ?? 4)
+    }
+  }
+}
+
+/** /business/data alone, then with a second load flooding POST /auth/login at the same time. */
+export async function flood (server: BenchServer, options: BenchOptions): Promise<FloodResult> {
+  const token = await server.login()
+  const data: Request = { path: '/business/data', headers: bearer(token) }
+  const alone = await measureLoad(server, data, { connections: options.connections, seconds: options.floodSeconds, warmup: options.warmup })
+  const [underFlood, logins] = await concurrentLoads([{ server, request: data }, { server, request: loginRequest }], {
+    connections: options.connections,
+    seconds: options.floodSeconds
+  })
+  return {
+    alone: { name: 'GET /business/data alone', ...alone },
+    underFlood: { name: 'GET /business/data under the login flood', ...underFlood! },
+    flood: { name: 'POST /auth/login (the flood)', ...logins! }
+  }
+}
+
+/** The memory child (bench/memory-child.ts) in a process of its own, with --expose-gc. */
+export async function memory (options: BenchOptions): Promise<MemoryReport> {
+  const { stdout } = await run(process.execPath, [
+    '--expose-gc', '--import', TSX_LOADER, join(PROJECT_ROOT, 'bench/memory-child.ts'),
+    options.memoryTokens.join(','), String(options.cleanupTokens)
+  ], { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH ?? '' }, maxBuffer: 1 << 20 })
+  const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as MemoryReport
+  if (!report.gcExposed) throw new Error('memory: the child ran without --expose-gc')
+  return report
+}
+
+/** REDIS_URL, else a local Redis, when one answers PING within a second; undefined otherwise. */
+export async function reachableRedis (): Promise<string | undefined> {
+  const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+  const client = new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  client.on('error', () => {})
+  try {
+    await client.connect()
+    await client.ping()
+    return url
+  } catch {
+    return undefined
+  } finally {
+    client.disconnect()
+  }
+}
+
+async function redisCpuMicros (client: Redis): Promise<number | null> {
+  const info = await client.info('cpu')
+  const read = (name: string) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1])
+  const seconds = read('used_cpu_sys') + read('used_cpu_user')
+  return Number.isFinite(seconds) ? seconds * 1e6 : null
+}
+
+/** /business/data with TOKEN_STORE=redis, under a key prefix of its own, removed afterwards. */
+export async function redis (url: string, options: BenchOptions, profileDir: string | undefined): Promise<RedisResult> {
+  const prefix = `token-auth-bench:${randomUUID()}:`
+  const server = await BenchServer.start({ name: 'server-redis', kind: 'real', env: { TOKEN_STORE: 'redis', REDIS_URL: url, REDIS_KEY_PREFIX: prefix }, profileDir })
+  const client = new Redis(url, { maxRetriesPerRequest: 1 })
+  try {
+    const token = await server.login()
+    const request: Request = { path: '/business/data', headers: bearer(token) }
+    const load = { connections: options.connections, amount: options.requests, warmup: options.warmup }
+    await measureLoad(server, request, { ...load, warmup: 0, amount: Math.max(options.warmup, options.connections) })
+    const redisBefore = await redisCpuMicros(client)
+    const data = await measureLoad(server, request, { ...load, warmup: 0 })
+    const redisAfter = await redisCpuMicros(client)
+    return {
+      url: url.replace(/\/\/[^@/]*@/, '//***@'),
+      data: { name: 'GET /business/data (Redis store)', ...data },
+      redisCpuMicrosPerRequest: redisBefore === null || redisAfter === null || data.requests === 0 ? null : (redisAfter - redisBefore) / data.requests
+    }
+  } finally {
+    await server.stop()
+    let cursor = '0'
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+      if (keys.length > 0) await client.del(...keys)
+      cursor = next
+    } while (cursor !== '0')
+    client.disconnect()
+  }
+}
