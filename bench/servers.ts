@@ -1,10 +1,10 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { pathToFileURL } from 'node:url'
+import { freePort } from '../test/helpers/free-port.js'
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..')
 /** Server logs and results of the last run (git-ignored). */
@@ -34,14 +34,6 @@ const CLOCK_TICKS = (() => {
 /** Compiles src/ and plugins/ into dist/ when needed, exactly as `npm start` does first. */
 export function buildIfNeeded (): void {
   execFileSync(process.execPath, [join(PROJECT_ROOT, 'scripts/build-if-needed.mjs')], { cwd: PROJECT_ROOT, stdio: 'inherit' })
-}
-
-export async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 export interface ServerSpec {

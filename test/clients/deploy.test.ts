@@ -1,10 +1,10 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, sep } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { ConfigSchema } from '../../src/config.js'
+import { freePort } from '../helpers/free-port.js'
 import { PROJECT_ROOT } from '../helpers/server-process.js'
 
 interface PackageJson {
@@ -57,17 +57,6 @@ function repositoryFiles (): string[] {
       .filter((file) => !file.split(sep).some((part) => ignored.has(part)))
   }
   return listed.filter((file) => file !== '' && existsSync(join(PROJECT_ROOT, file)) && statSync(join(PROJECT_ROOT, file)).isFile())
-}
-
-function freePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 /** Whether something listens on 0.0.0.0:port (Linux's table of IPv4 sockets). */

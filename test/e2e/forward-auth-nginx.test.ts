@@ -2,12 +2,13 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer, type IncomingHttpHeaders } from 'node:http'
-import { connect, createServer as createNetServer, type AddressInfo } from 'node:net'
+import { connect, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { buildTestApp, DEMO_PASSWORD, DEMO_USERNAME } from '../helpers/build-app.js'
+import { freePort } from '../helpers/free-port.js'
 import { listenOnFreePort } from '../helpers/http.js'
 import { PROJECT_ROOT } from '../helpers/server-process.js'
 
@@ -54,15 +55,6 @@ async function startUpstream () {
   }))
   const { port } = server.address() as AddressInfo
   return { url: `http://127.0.0.1:${port}`, received }
-}
-
-/** A port that was free a moment ago (nginx takes a port number, not port 0). */
-async function freePort (): Promise<number> {
-  const server = createNetServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
 }
 
 function canConnect (port: number): Promise<boolean> {

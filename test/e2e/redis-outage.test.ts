@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { buildTestApp, DEMO_PASSWORD, DEMO_USERNAME } from '../helpers/build-app.js'
 import { httpClient, listenOnFreePort } from '../helpers/http.js'
-import { freePort, OwnRedisServer } from '../helpers/redis-server.js'
+import { freePort } from '../helpers/free-port.js'
+import { OwnRedisServer } from '../helpers/redis-server.js'
 
 async function until (condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
