@@ -1,18 +1,13 @@
 import { Redis } from 'ioredis'
 import type { Config } from '../config.js'
+import type { Logger } from '../logger.js'
 import { policyFromSeconds } from './lifetime.js'
 import { MemoryTokenStore } from './memory-token-store.js'
 import { RedisTokenStore } from './redis-token-store.js'
 import type { TokenStore } from './token-store.js'
 
-/** The part of a pino logger the stores use, so the domain does not depend on Fastify. */
-export interface StoreLogger {
-  info(details: object, message: string): void
-  warn(details: object, message: string): void
-}
-
 /** The store that TOKEN_STORE names, with the lifetimes of the configuration. */
-export function createTokenStore (config: Config, log: StoreLogger): TokenStore {
+export function createTokenStore (config: Config, log: Logger): TokenStore {
   const policy = policyFromSeconds(config.TOKEN_TTL_SECONDS, config.TOKEN_MAX_LIFETIME_SECONDS)
   switch (config.TOKEN_STORE) {
     case 'memory':
@@ -34,7 +29,7 @@ const MAX_RECONNECT_DELAY_MS = 5000
  * A Redis client that fails fast while Redis is away (so requests get a prompt 503 rather
  * than hanging) and reconnects on its own with exponential backoff. `rediss://` URLs use TLS.
  */
-export function createRedisClient (url: string, log: StoreLogger): Redis {
+export function createRedisClient (url: string, log: Logger): Redis {
   const client = new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,

@@ -1,3 +1,4 @@
+import { silentLogger, type Logger } from '../logger.js'
 import { createDummyHash, hashPassword, needsRehash, verifyPassword } from './password.js'
 import type { User, UserStore } from './user-store.js'
 
@@ -6,26 +7,18 @@ export type AuthenticationResult =
   | { ok: false, reason: 'unknown-user' }
   | { ok: false, reason: 'wrong-password', user: User }
 
-/** The part of a pino logger the authenticator uses, so the domain does not depend on Fastify. */
-export interface AuthenticatorLogger {
-  info(details: object, message: string): void
-  warn(details: object, message: string): void
-}
-
 export interface AuthenticatorOptions {
   /** Where the outcome of a rehash goes; nothing secret is ever given to it. */
-  log?: AuthenticatorLogger
+  log?: Logger
 }
-
-const silentLogger: AuthenticatorLogger = { info () {}, warn () {} }
 
 /** Checks a username and password against a user store, at the same cost whether the user exists or not. */
 export class Authenticator {
   readonly #users: UserStore
   readonly #dummyHash: string
-  readonly #log: AuthenticatorLogger
+  readonly #log: Logger
 
-  private constructor (users: UserStore, dummyHash: string, log: AuthenticatorLogger) {
+  private constructor (users: UserStore, dummyHash: string, log: Logger) {
     this.#users = users
     this.#dummyHash = dummyHash
     this.#log = log

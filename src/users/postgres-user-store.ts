@@ -1,4 +1,5 @@
 import pg from 'pg'
+import { silentLogger, type Logger } from '../logger.js'
 import { StoreUnavailableError } from '../store-unavailable-error.js'
 import { runMigrations, USER_REVOKED_CHANNEL, type MigrationOutcome } from './migrations.js'
 import {
@@ -6,23 +7,15 @@ import {
   type PasswordHashUpdate, type User, type UserAdmin, type UserSummary
 } from './user-store.js'
 
-/** The part of a pino logger the store uses, so the domain does not depend on Fastify. */
-export interface PostgresLogger {
-  info(details: object, message: string): void
-  warn(details: object, message: string): void
-}
-
 export interface PostgresUserStoreOptions {
   /** DATABASE_URL. A schema other than `public` goes in it: `?options=-c%20search_path%3Dmy_schema`. */
   connectionString: string
-  log?: PostgresLogger
+  log?: Logger
   /** Connections of the pool (default 10). */
   maxConnections?: number
   /** How long to wait for a connection before answering StoreUnavailableError (default 3000 ms). */
   connectionTimeoutMs?: number
 }
-
-const silentLogger: PostgresLogger = { info () {}, warn () {} }
 
 /**
  * SQLSTATE classes that mean "the database cannot serve now", not "this query is wrong":
@@ -59,7 +52,7 @@ interface UserRow {
  */
 export class PostgresUserStore implements UserAdmin {
   readonly #pool: pg.Pool
-  readonly #log: PostgresLogger
+  readonly #log: Logger
   #migrated: Promise<MigrationOutcome> | undefined
   #closed = false
 

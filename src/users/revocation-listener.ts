@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
+import { silentLogger, type Logger } from '../logger.js'
 import { USER_REVOKED_CHANNEL } from './migrations.js'
-import type { PostgresLogger } from './postgres-user-store.js'
 
 export interface RevocationListenerOptions {
   /** DATABASE_URL, the same as the user store's (its search_path picks the schema whose users count). */
@@ -13,7 +13,7 @@ export interface RevocationListenerOptions {
    * the connection was down are lost, so this is where to catch up.
    */
   onListening?: () => Promise<void>
-  log?: PostgresLogger
+  log?: Logger
   /** First and longest wait between two connection attempts (defaults 100 ms and 5 s). */
   minDelayMs?: number
   maxDelayMs?: number
@@ -25,8 +25,6 @@ export interface RevocationListenerOptions {
   heartbeatMs?: number
 }
 
-const silentLogger: PostgresLogger = { info () {}, warn () {} }
-
 /**
  * Holds one connection of its own (a pooled one would drop the LISTEN) on which
  * PostgreSQL announces disabled, removed and reset users (migrations.ts), and calls
@@ -35,7 +33,7 @@ const silentLogger: PostgresLogger = { info () {}, warn () {} }
  */
 export class RevocationListener {
   readonly #options: RevocationListenerOptions
-  readonly #log: PostgresLogger
+  readonly #log: Logger
   #client: pg.Client | undefined
   #schema: string | null = null
   #listening = false

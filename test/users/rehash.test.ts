@@ -1,6 +1,7 @@
 import argon2, { type HashOptions } from 'argon2'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import { Authenticator, type AuthenticatorLogger } from '../../src/users/authenticator.js'
+import type { Logger } from '../../src/logger.js'
+import { Authenticator } from '../../src/users/authenticator.js'
 import { ARGON2_OPTIONS, needsRehash, verifyPassword } from '../../src/users/password.js'
 import { PostgresUserStore } from '../../src/users/postgres-user-store.js'
 import { MemoryUserStore, type UserAdmin, type UserStore } from '../../src/users/user-store.js'
@@ -19,7 +20,7 @@ function paramsOf (hash: string): { type: string, m: number, t: number } {
   return { type: type!, m: Number(values.m), t: Number(values.t) }
 }
 
-function recordingLogger (): AuthenticatorLogger & { lines: Array<{ level: string, details: object, message: string }> } {
+function recordingLogger (): Logger & { lines: Array<{ level: string, details: object, message: string }> } {
   const lines: Array<{ level: string, details: object, message: string }> = []
   return {
     lines,

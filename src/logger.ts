@@ -1,0 +1,11 @@
+/**
+ * The part of a pino logger that the domain writes to (a Fastify logger is one), so
+ * that src/ does not depend on Fastify.
+ */
+export interface Logger {
+  info(details: object, message: string): void
+  warn(details: object, message: string): void
+}
+
+/** For a caller that gives no logger. */
+export const silentLogger: Logger = { info () {}, warn () {} }
