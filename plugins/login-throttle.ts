@@ -3,9 +3,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, onRequestHook
 import fp from 'fastify-plugin'
 import { createRedisClient } from '../src/tokens/create-token-store.js'
 import { normalizeUsername } from '../src/users/user-store.js'
-
-/** What a login request's body holds once validated; only the username matters here. */
-interface LoginBody { username: string }
+import type { Credentials } from './auth/schemas.js'
 
 type RateLimiter = ReturnType<FastifyInstance['createRateLimit']>
 
@@ -59,7 +57,7 @@ const loginThrottle: FastifyPluginAsync = async (fastify) => {
     usernameFailures: fastify.createRateLimit({
       max: config.LOGIN_MAX_PER_USERNAME,
       timeWindow,
-      keyGenerator: (request: FastifyRequest) => `username:${normalizeUsername((request.body as LoginBody).username)}`
+      keyGenerator: (request: FastifyRequest) => `username:${normalizeUsername((request.body as Credentials).username)}`
     })
   })
 }

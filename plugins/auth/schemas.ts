@@ -1,8 +1,6 @@
 import { Type, type Static } from 'typebox'
-
-/** Bounds on credentials: RFC 5321's longest address, and a password cap that keeps hashing bounded. */
-export const MAX_USERNAME_LENGTH = 254
-export const MAX_PASSWORD_LENGTH = 1024
+import { MAX_PASSWORD_LENGTH } from '../../src/users/password.js'
+import { MAX_USERNAME_LENGTH } from '../../src/users/user-store.js'
 
 export const CredentialsSchema = Type.Object({
   username: Type.String({ minLength: 1, maxLength: MAX_USERNAME_LENGTH, description: 'the user\'s email' }),

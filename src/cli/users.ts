@@ -2,7 +2,7 @@ import { text } from 'node:stream/consumers'
 import { Compile } from 'typebox/compile'
 import { ConfigError, loadConfig } from '../config.js'
 import { StoreUnavailableError } from '../store-unavailable-error.js'
-import { hashPassword } from '../users/password.js'
+import { hashPassword, MAX_PASSWORD_LENGTH } from '../users/password.js'
 import { PostgresUserStore } from '../users/postgres-user-store.js'
 import { DuplicateUserError, UnknownUserError, type UserAdmin, type UserSummary } from '../users/user-store.js'
 import { UsernameSchema } from '../users/users-file.js'
@@ -35,8 +35,6 @@ const EXIT = { ok: 0, failed: 1, usage: 2, unknownUser: 3, duplicate: 4 } as con
 
 /** Passwords shorter than this are refused (NIST SP 800-63B's floor). */
 const MIN_PASSWORD_LENGTH = 8
-/** The longest password that POST /auth/login accepts (plugins/auth/schemas.ts). */
-const MAX_PASSWORD_LENGTH = 1024
 
 const COMMANDS_WITH_EMAIL = new Set(['add', 'passwd', 'disable', 'enable', 'remove'])
 
@@ -177,8 +175,8 @@ function printUsers (users: UserSummary[]): void {
 function describeFailure (err: unknown): { message: string, exitCode: number } {
   if (err instanceof CliError) return { message: err.message, exitCode: err.exitCode }
   if (err instanceof ConfigError) return { message: err.message, exitCode: EXIT.usage }
-  if (err instanceof UnknownUserError) return { message: `No user ${err.username}`, exitCode: EXIT.unknownUser }
-  if (err instanceof DuplicateUserError) return { message: `A user ${err.username} exists already`, exitCode: EXIT.duplicate }
+  if (err instanceof UnknownUserError) return { message: err.message, exitCode: EXIT.unknownUser }
+  if (err instanceof DuplicateUserError) return { message: err.message, exitCode: EXIT.duplicate }
   // The message names the host and the failure, never DATABASE_URL (which may hold a password).
   if (err instanceof StoreUnavailableError) return { message: err.message, exitCode: EXIT.failed }
   return { message: `Failed: ${(err as Error).message}`, exitCode: EXIT.failed }

@@ -19,6 +19,9 @@ const ARGON2_VERSION = 0x13
 /** An argon2 hash in PHC string form, as `argon2.hash` writes it. */
 export const ARGON2_PHC_PATTERN = '^\\$argon2(id|i|d)\\$v=\\d+\\$[a-z]=\\d+(,[a-z]=\\d+)*\\$[A-Za-z0-9+/]+\\$[A-Za-z0-9+/]+$'
 
+/** The longest password accepted anywhere (login, the users command line): hashing stays bounded. */
+export const MAX_PASSWORD_LENGTH = 1024
+
 export function hashPassword (password: string): Promise<string> {
   return argon2.hash(password, ARGON2_OPTIONS)
 }

@@ -75,6 +75,9 @@ export class DuplicateUserError extends Error {
   }
 }
 
+/** The longest username (an email): RFC 5321's longest address. */
+export const MAX_USERNAME_LENGTH = 254
+
 export function normalizeUsername (username: string): string {
   return username.trim().toLowerCase()
 }

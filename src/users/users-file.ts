@@ -2,13 +2,13 @@ import { readFile } from 'node:fs/promises'
 import { Type, type Static } from 'typebox'
 import { Compile } from 'typebox/compile'
 import { ARGON2_PHC_PATTERN, hashPassword } from './password.js'
-import { normalizeUsername, type User } from './user-store.js'
+import { MAX_USERNAME_LENGTH, normalizeUsername, type User } from './user-store.js'
 
 export const DEMO_USERNAME = 'jsf.fusco@gmail.com'
 export const DEMO_PASSWORD = 'postman'
 
-/** A username: an email, at most RFC 5321's 254 characters. */
-export const UsernameSchema = Type.String({ format: 'email', maxLength: 254 })
+/** A username: an email, at most MAX_USERNAME_LENGTH characters. */
+export const UsernameSchema = Type.String({ format: 'email', maxLength: MAX_USERNAME_LENGTH })
 
 /** The format of USERS_FILE, as CONTRACT.md gives it. */
 export const UsersFileSchema = Type.Array(Type.Object({
