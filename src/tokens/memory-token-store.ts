@@ -54,11 +54,10 @@ export class MemoryTokenStore implements TokenStore {
   #freeSlot = NONE
   #size = 0
 
-  // Users, interned: an id per username with tokens, its first slot and its token count.
+  // Users, interned: an id per username with tokens, and its first slot (NONE: no token left).
   #userIds = new Map<string, number>()
   #usernames: string[] = []
   #userHead: number[] = []
-  #userTokens: number[] = []
   #freeUserIds: number[] = []
 
   constructor (policy: TokenLifetimePolicy) {
@@ -244,7 +243,6 @@ export class MemoryTokenStore implements TokenStore {
       this.#userIds.set(username, userId)
       this.#usernames[userId] = username
       this.#userHead[userId] = NONE
-      this.#userTokens[userId] = 0
     }
     const head = this.#userHead[userId]!
     this.#user[slot] = userId
@@ -252,7 +250,6 @@ export class MemoryTokenStore implements TokenStore {
     this.#next[slot] = head
     if (head !== NONE) this.#prev[head] = slot
     this.#userHead[userId] = slot
-    this.#userTokens[userId]! += 1
   }
 
   /** Removes a token: its digest from the index, then its slot. */
@@ -272,7 +269,7 @@ export class MemoryTokenStore implements TokenStore {
     if (prev === NONE) this.#userHead[userId] = next
     else this.#next[prev] = next
     if (next !== NONE) this.#prev[next] = prev
-    if (--this.#userTokens[userId]! === 0) {
+    if (this.#userHead[userId] === NONE) {
       this.#userIds.delete(this.#usernames[userId]!)
       this.#usernames[userId] = ''
       this.#freeUserIds.push(userId)
@@ -304,7 +301,6 @@ export class MemoryTokenStore implements TokenStore {
     this.#userIds = new Map()
     this.#usernames = []
     this.#userHead = []
-    this.#userTokens = []
     this.#freeUserIds = []
   }
 }
