@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import { LimiterFullError } from '../src/concurrency-limiter.js'
 import { StoreUnavailableError } from '../src/store-unavailable-error.js'
 import { errorBody } from './shared/errors.js'
+import { pathOf } from './shared/url-path.js'
 
 /**
  * One error policy for every route, and the answer to unknown routes: client errors keep Fastify's answer (status, code
@@ -38,7 +39,7 @@ const errorHandler: FastifyPluginAsync = async (fastify) => {
 
   // Fastify's own 404 handler logs the URL with its query string, where a client may have put a token.
   fastify.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?')[0]
+    const path = pathOf(request.url)
     request.log.info({ path }, 'route not found')
     return reply.code(404).send(errorBody(404, `Route ${request.method}:${path} not found`))
   })

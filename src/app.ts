@@ -17,6 +17,7 @@ import metrics from '../plugins/metrics.js'
 import openapi from '../plugins/openapi.js'
 import securityHeaders from '../plugins/security-headers.js'
 import tokenStorePlugin from '../plugins/token-store.js'
+import { pathOf } from '../plugins/shared/url-path.js'
 import users from '../plugins/users.js'
 import { systemClock, type Clock } from './clock.js'
 import { loadConfig, trustProxyHops, type Config, type ConfigSource } from './config.js'
@@ -56,7 +57,7 @@ export function serverOptions (config: Config, logger: BuildAppOptions['logger']
             // The path only: a query string may carry what a client should not have put there.
             req: (request: { method: string, url: string, ip?: string }) => ({
               method: request.method,
-              url: request.url.split('?')[0],
+              url: pathOf(request.url),
               remoteAddress: request.ip
             })
           },
@@ -72,8 +73,7 @@ export function serverOptions (config: Config, logger: BuildAppOptions['logger']
     },
     rewriteUrl: (request: IncomingMessage) => {
       const url = request.url ?? '/'
-      const queryStart = url.indexOf('?')
-      const path = queryStart === -1 ? url : url.slice(0, queryStart)
+      const path = pathOf(url)
       const target = ORIGINAL_PATHS[path]
       return target === undefined ? url : target + url.slice(path.length)
     },
