@@ -15,6 +15,7 @@ import loadShedding from '../plugins/load-shedding.js'
 import loginThrottle from '../plugins/login-throttle.js'
 import metrics from '../plugins/metrics.js'
 import openapi from '../plugins/openapi.js'
+import redis from '../plugins/redis.js'
 import securityHeaders from '../plugins/security-headers.js'
 import tokenStorePlugin from '../plugins/token-store.js'
 import { pathOf } from '../plugins/shared/url-path.js'
@@ -104,6 +105,7 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
   await app.register(inProcessRoutes)
 
   await app.register(async function authService (auth) {
+    await auth.register(redis)
     await auth.register(tokenStorePlugin, { store: options.tokenStore })
     await auth.register(users)
     await auth.register(cleanup, { clock })
