@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import type { Bindings, ChildLoggerOptions } from 'pino'
 import type { Clock } from '../../src/clock.js'
-import { ConcurrencyLimiter } from '../../src/concurrency-limiter.js'
 import { secondsLeft } from '../../src/tokens/lifetime.js'
 import { digestToken, generateToken, isTokenShaped } from '../../src/tokens/token.js'
 import type { TokenRecord } from '../../src/tokens/token-store.js'
@@ -59,9 +58,6 @@ const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (fastify,
     request.validatedToken = record
   }
 
-  // Password verification is argon2 work in libuv's pool: bounded, so a flood gets 503s, not a growing wait.
-  const passwordChecks = new ConcurrencyLimiter(fastify.config.HASH_CONCURRENCY, fastify.config.HASH_QUEUE_LIMIT)
-
   fastify.post('/login', {
     onRequest: fastify.loginThrottle.perAddress,
     // Credentials are a few hundred bytes; a larger body is not a login.
@@ -84,7 +80,7 @@ const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (fastify,
       reply.header('retry-after', String(failures.ttlInSeconds))
       return sendError(reply, 429, `Too many failed logins for this username; retry in ${failures.ttlInSeconds} seconds`)
     }
-    const result = await passwordChecks.run(() => fastify.authenticator.authenticate(username, password))
+    const result = await fastify.authenticator.authenticate(username, password)
     if (!result.ok) {
       await fastify.loginThrottle.usernameFailures(request)
       // The username is logged only when it exists: a mistyped password often lands in it.
