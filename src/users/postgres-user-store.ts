@@ -103,17 +103,19 @@ export class PostgresUserStore implements UserAdmin {
 
   async #runMigrations (): Promise<MigrationOutcome> {
     const client = await this.#connect()
+    let outcome: MigrationOutcome
     try {
-      const outcome = await runMigrations(client)
-      if (outcome.applied.length > 0) {
-        this.#log.info({ store: 'postgres', applied: outcome.applied.map((m) => `${m.version} ${m.name}`), version: outcome.version }, 'database migrated')
-      }
-      return outcome
+      outcome = await runMigrations(client)
     } catch (err) {
+      // Not back to the pool: a connection that timed out may still be busy with the statement.
+      client.release(true)
       throw translate(err)
-    } finally {
-      client.release()
     }
+    client.release()
+    if (outcome.applied.length > 0) {
+      this.#log.info({ store: 'postgres', applied: outcome.applied.map((m) => `${m.version} ${m.name}`), version: outcome.version }, 'database migrated')
+    }
+    return outcome
   }
 
   /** Resolves when the database answers and its schema is up to date; rejects with StoreUnavailableError otherwise. */
