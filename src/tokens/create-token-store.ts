@@ -14,7 +14,7 @@ export function createTokenStore (config: Config, log: Logger): TokenStore {
       return new MemoryTokenStore(policy)
     case 'redis':
       return new RedisTokenStore({
-        client: createRedisClient(config.REDIS_URL!, log),
+        client: createRedisClient(config.REDIS_URL, log),
         policy,
         keyPrefix: config.REDIS_KEY_PREFIX,
         ownsClient: true

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { policyFromSeconds } from '../../src/tokens/lifetime.js'
@@ -8,6 +7,7 @@ import { MemoryTokenStore } from '../../src/tokens/memory-token-store.js'
 import { digestToken, generateToken } from '../../src/tokens/token.js'
 import { buildTestApp, getData, loginToken } from '../helpers/build-app.js'
 import { PROJECT_ROOT } from '../helpers/server-process.js'
+import { waitFor } from '../helpers/wait-for.js'
 import type { ChurnReport } from './fixtures/memory-churn.js'
 
 const TSX_LOADER = pathToFileURL(join(PROJECT_ROOT, 'node_modules/tsx/dist/loader.mjs')).href
@@ -66,8 +66,7 @@ describe('memory use of the token store', () => {
 
     // The scheduled job (every second of real time, reading the fake clock) removes the rest, and says so.
     const removals = () => testApp.logs.filter((line) => line.msg === 'expired tokens removed')
-    const deadline = Date.now() + 5000
-    while (removals().at(-1)?.remaining !== 0 && Date.now() < deadline) await sleep(50)
+    await waitFor(() => removals().at(-1)?.remaining === 0, { what: 'the cleanup job to empty the store' })
     expect(await store.size()).toBe(0)
     expect(removals().reduce((sum, line) => sum + (line.removed as number), 0)).toBe(20_002)
     for (const token of tokens) expect((await getData(app, token)).statusCode).toBe(401)

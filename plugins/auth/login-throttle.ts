@@ -1,21 +1,16 @@
 import rateLimit from '@fastify/rate-limit'
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, onRequestHookHandler } from 'fastify'
-import fp from 'fastify-plugin'
-import { createRedisClient } from '../src/tokens/create-token-store.js'
-import { normalizeUsername } from '../src/users/user-store.js'
-import type { Credentials } from './auth/schemas.js'
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify'
+import { createRedisClient } from '../../src/tokens/create-token-store.js'
+import { normalizeUsername } from '../../src/users/user-store.js'
+import type { Credentials } from './schemas.js'
 
 type RateLimiter = ReturnType<FastifyInstance['createRateLimit']>
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    loginThrottle: {
-      /** onRequest hook: every login attempt of one client address counts. */
-      perAddress: onRequestHookHandler
-      /** Failed logins of one username: peek before verifying, count after a failure. */
-      usernameFailures: RateLimiter
-    }
-  }
+export interface LoginThrottle {
+  /** onRequest hook: every login attempt of one client address counts. */
+  perAddress: onRequestHookHandler
+  /** Failed logins of one username: peek before verifying, count after a failure. */
+  usernameFailures: RateLimiter
 }
 
 /** Counters kept in memory: enough that rotating usernames cannot flush the ones under attack. */
@@ -27,11 +22,12 @@ const LOCAL_COUNTERS = 50_000
  * whichever addresses it comes from, while other users' failures never block a login).
  * With TOKEN_STORE=redis the counters live in Redis too, so limits hold across instances;
  * if Redis fails, throttling steps aside and the token store's 503 answers instead.
+ * Registered on the auth module's own context, which alone sees rate-limit's decorators.
  * @see {@link https://github.com/fastify/fastify-rate-limit}
  */
-const loginThrottle: FastifyPluginAsync = async (fastify) => {
+export async function createLoginThrottle (fastify: FastifyInstance): Promise<LoginThrottle> {
   const { config } = fastify
-  const redis = config.TOKEN_STORE === 'redis' ? createRedisClient(config.REDIS_URL!, fastify.log) : undefined
+  const redis = config.TOKEN_STORE === 'redis' ? createRedisClient(config.REDIS_URL, fastify.log) : undefined
   if (redis !== undefined) fastify.addHook('onClose', async () => { redis.disconnect() })
 
   await fastify.register(rateLimit, {
@@ -48,7 +44,7 @@ const loginThrottle: FastifyPluginAsync = async (fastify) => {
   })
 
   const timeWindow = config.LOGIN_WINDOW_SECONDS * 1000
-  fastify.decorate('loginThrottle', {
+  return {
     perAddress: fastify.rateLimit({
       max: config.LOGIN_MAX_PER_IP,
       timeWindow,
@@ -59,7 +55,5 @@ const loginThrottle: FastifyPluginAsync = async (fastify) => {
       timeWindow,
       keyGenerator: (request: FastifyRequest) => `username:${normalizeUsername((request.body as Credentials).username)}`
     })
-  })
+  }
 }
-
-export default fp(loginThrottle, { name: 'login-throttle', dependencies: ['config'] })

@@ -1,0 +1,93 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyError } from 'fastify'
+import type { Clock } from '../../../src/clock.js'
+import { ConcurrencyLimiter, LimiterFullError } from '../../../src/concurrency-limiter.js'
+import { StoreUnavailableError } from '../../../src/store-unavailable-error.js'
+import { expiresInSeconds } from '../../../src/tokens/lifetime.js'
+import { digestToken, generateToken } from '../../../src/tokens/token.js'
+import type { TokenStore } from '../../../src/tokens/token-store.js'
+import type { Authenticator } from '../../../src/users/authenticator.js'
+import { ErrorSchema, sendError } from '../../shared/errors.js'
+import type { LoginThrottle } from '../login-throttle.js'
+import type { AuthMetrics, LoginOutcome } from '../metrics.js'
+import { CredentialsSchema, LoginResponseSchema } from '../schemas.js'
+
+export interface LoginOptions {
+  tokenStore: TokenStore
+  authenticator: Authenticator
+  throttle: LoginThrottle
+  metrics: Pick<AuthMetrics, 'countLogin'>
+  clock: Clock
+}
+
+/** POST /auth/login: a username and a password for a new token. */
+const login: FastifyPluginAsyncTypebox<LoginOptions> = async (fastify, { tokenStore, authenticator, throttle, metrics, clock }) => {
+  // Password verification is argon2 work in libuv's pool: bounded, so a flood gets 503s, not a growing wait.
+  const passwordChecks = new ConcurrencyLimiter(fastify.config.HASH_CONCURRENCY, fastify.config.HASH_QUEUE_LIMIT)
+
+  fastify.post('/login', {
+    onRequest: throttle.perAddress,
+    // Credentials are a few hundred bytes; a larger body is not a login.
+    bodyLimit: 4096,
+    // The handler counts the outcomes it decides; the others end in an error, counted here.
+    onError: (_request, _reply, error, done) => {
+      metrics.countLogin(outcomeOfError(error))
+      done()
+    },
+    schema: {
+      tags: ['auth'],
+      summary: 'Log in with an email and a password; answers a bearer token',
+      body: CredentialsSchema,
+      response: { 200: LoginResponseSchema, 400: ErrorSchema, 401: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema }
+    }
+  }, async (request, reply) => {
+    const { username, password } = request.body
+    const failures = await throttle.usernameFailures(request, { increment: false })
+    if (!failures.isAllowed && failures.remaining === 0) {
+      metrics.countLogin('throttled')
+      reply.header('retry-after', String(failures.ttlInSeconds))
+      return sendError(reply, 429, `Too many failed logins for this username; retry in ${failures.ttlInSeconds} seconds`)
+    }
+    let result
+    try {
+      result = await passwordChecks.run(() => authenticator.authenticate(username, password))
+    } catch (err) {
+      if (!(err instanceof LimiterFullError)) throw err
+      metrics.countLogin('unavailable')
+      request.log.warn('login refused: password checks queue full')
+      reply.header('retry-after', '1')
+      return sendError(reply, 503, 'The service is busy checking passwords; retry in a second')
+    }
+    if (!result.ok) {
+      await throttle.usernameFailures(request)
+      metrics.countLogin('failure')
+      // The username is logged only when it exists: a mistyped password often lands in it.
+      request.log.info({ username: result.reason === 'wrong-password' ? result.user.username : undefined, reason: result.reason }, 'login failed')
+      return sendError(reply, 401, 'Invalid username or password')
+    }
+    const token = generateToken()
+    const now = clock.now()
+    const session = await tokenStore.issue(digestToken(token), result.user.username, now)
+    metrics.countLogin('success')
+    request.log.info({ username: session.username, session: session.id }, 'login succeeded')
+    reply.header('cache-control', 'no-store')
+    return { token, tokenType: 'Bearer' as const, expiresIn: expiresInSeconds(session.expiresAt, now) }
+  })
+}
+
+/**
+ * How a login ended that the handler did not answer: refused before it ran (a body that
+ * is not JSON, not credentials or too large; a client address over its limit), or
+ * failed under it (a store that cannot be reached, or a fault).
+ */
+function outcomeOfError (error: FastifyError): LoginOutcome {
+  if (error instanceof StoreUnavailableError) return 'unavailable'
+  switch (error.statusCode) {
+    // 415: a body that is not JSON, which the error handler answers as a 400.
+    case 400: case 415: return 'invalid_request'
+    case 429: return 'throttled'
+    default: return 'error'
+  }
+}
+
+export default login
