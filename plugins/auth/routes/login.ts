@@ -38,7 +38,7 @@ const login: FastifyPluginAsyncTypebox<LoginOptions> = async (fastify, { tokenSt
       tags: ['auth'],
       summary: 'Log in with an email and a password; answers a bearer token',
       body: CredentialsSchema,
-      response: { 200: LoginResponseSchema, 400: ErrorSchema, 401: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema }
+      response: { 200: LoginResponseSchema, 400: ErrorSchema, 401: ErrorSchema, 413: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema }
     }
   }, async (request, reply) => {
     const { username, password } = request.body
