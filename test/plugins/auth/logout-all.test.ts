@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hashPassword } from '../../../src/users/password.js'
-import { expectErrorShape } from '../../helpers/answers.js'
+import { expectChallenge, expectErrorShape } from '../../helpers/answers.js'
 import { buildTestApp, getData, login } from '../../helpers/build-app.js'
 
 describe('POST /auth/logout-all', () => {
@@ -44,8 +44,7 @@ describe('POST /auth/logout-all', () => {
 
     for (const token of adaTokens) {
       const data = await getData(app, token)
-      expectErrorShape(data, 401)
-      expect(data.headers['www-authenticate']).toBe('Bearer error="invalid_token"')
+      expectChallenge(data, 401, 'Bearer error="invalid_token"')
     }
     const alan = await getData(app, alanToken)
     expect(alan.statusCode).toBe(200)
@@ -78,11 +77,9 @@ describe('POST /auth/logout-all', () => {
     const { app } = await buildTestApp({ config: { USERS_FILE: usersFile } })
     const token = await tokenOf(app, ADA)
     const missing = await app.inject({ method: 'POST', url: '/auth/logout-all' })
-    expectErrorShape(missing, 401)
-    expect(missing.headers['www-authenticate']).toBe('Bearer')
+    expectChallenge(missing, 401, 'Bearer')
     const unknown = await app.inject({ method: 'POST', url: '/auth/logout-all', headers: { token: 'B'.repeat(32) } })
-    expectErrorShape(unknown, 401)
-    expect(unknown.headers['www-authenticate']).toBe('Bearer error="invalid_token"')
+    expectChallenge(unknown, 401, 'Bearer error="invalid_token"')
     expect((await getData(app, token)).statusCode).toBe(200)
   })
 
@@ -91,8 +88,7 @@ describe('POST /auth/logout-all', () => {
     const ada = await tokenOf(app, ADA)
     const alan = await tokenOf(app, ALAN)
     const response = await app.inject({ method: 'POST', url: '/auth/logout-all', headers: { authorization: `Bearer ${ada}`, token: alan } })
-    expectErrorShape(response, 400)
-    expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_request"')
+    expectChallenge(response, 400, 'Bearer error="invalid_request"')
     expect((await getData(app, ada)).statusCode).toBe(200)
     expect((await getData(app, alan)).statusCode).toBe(200)
   })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { expectErrorShape } from '../../helpers/answers.js'
+import { expectChallenge, expectErrorShape } from '../../helpers/answers.js'
 import { buildTestApp, getData, loginToken } from '../../helpers/build-app.js'
 
 describe('POST /auth/logout', () => {
@@ -13,8 +13,7 @@ describe('POST /auth/logout', () => {
     expect(response.body).toBe('')
 
     const data = await getData(app, token)
-    expectErrorShape(data, 401)
-    expect(data.headers['www-authenticate']).toBe('Bearer error="invalid_token"')
+    expectChallenge(data, 401, 'Bearer error="invalid_token"')
   })
 
   it('revokes only the token of the request', async () => {
@@ -43,8 +42,7 @@ describe('POST /auth/logout', () => {
   it('answers 401 with WWW-Authenticate: Bearer when no token is given', async () => {
     const { app } = await buildTestApp()
     const response = await app.inject({ method: 'POST', url: '/auth/logout' })
-    expectErrorShape(response, 401)
-    expect(response.headers['www-authenticate']).toBe('Bearer')
+    expectChallenge(response, 401, 'Bearer')
   })
 
   it('answers 401 with error="invalid_token" for an unknown, a malformed or an already revoked token', async () => {
@@ -53,8 +51,7 @@ describe('POST /auth/logout', () => {
     await app.inject({ method: 'POST', url: '/auth/logout', headers: { authorization: `Bearer ${token}` } })
     for (const presented of [token, 'A'.repeat(32), 'not a token', 'x'.repeat(5000)]) {
       const response = await app.inject({ method: 'POST', url: '/auth/logout', headers: { authorization: `Bearer ${presented}` } })
-      expectErrorShape(response, 401)
-      expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"')
+      expectChallenge(response, 401, 'Bearer error="invalid_token"')
     }
   })
 
@@ -63,8 +60,7 @@ describe('POST /auth/logout', () => {
     const token = await loginToken(app)
     clock.advanceSeconds(30)
     const response = await app.inject({ method: 'POST', url: '/auth/logout', headers: { token } })
-    expectErrorShape(response, 401)
-    expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"')
+    expectChallenge(response, 401, 'Bearer error="invalid_token"')
   })
 
   it('answers 400 with error="invalid_request" for different tokens in the two headers, and revokes neither', async () => {
@@ -72,8 +68,7 @@ describe('POST /auth/logout', () => {
     const first = await loginToken(app)
     const second = await loginToken(app)
     const response = await app.inject({ method: 'POST', url: '/auth/logout', headers: { authorization: `Bearer ${first}`, token: second } })
-    expectErrorShape(response, 400)
-    expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_request"')
+    expectChallenge(response, 400, 'Bearer error="invalid_request"')
     expect((await getData(app, first)).statusCode).toBe(200)
     expect((await getData(app, second)).statusCode).toBe(200)
   })

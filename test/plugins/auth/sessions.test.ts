@@ -1,6 +1,6 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { describe, expect, it } from 'vitest'
-import { expectErrorShape } from '../../helpers/answers.js'
+import { expectChallenge } from '../../helpers/answers.js'
 import { buildTestApp, loginToken } from '../../helpers/build-app.js'
 
 interface SessionBody {
@@ -108,14 +108,12 @@ describe('GET /auth/sessions', () => {
   it('answers 401 without a token, and with an unknown or expired one', async () => {
     const { app, clock } = await buildTestApp()
     const missing = await app.inject({ method: 'GET', url: '/auth/sessions' })
-    expectErrorShape(missing, 401)
-    expect(missing.headers['www-authenticate']).toBe('Bearer')
+    expectChallenge(missing, 401, 'Bearer')
     const token = await loginToken(app)
     clock.advanceSeconds(30)
     for (const presented of [token, 'C'.repeat(32)]) {
       const response = await sessions(app, presented)
-      expectErrorShape(response, 401)
-      expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"')
+      expectChallenge(response, 401, 'Bearer error="invalid_token"')
     }
   })
 })
