@@ -15,7 +15,7 @@ import openapi from '../plugins/openapi.js'
 import securityHeaders from '../plugins/security-headers.js'
 import { pathOf } from '../plugins/shared/url-path.js'
 import { systemClock, type Clock } from './clock.js'
-import { trustProxyHops, type Config } from './config.js'
+import { trustedProxies, type Config, type TrustedProxies } from './config.js'
 import type { TokenStore } from './tokens/token-store.js'
 
 export interface BuildAppOptions {
@@ -58,7 +58,7 @@ export function serverOptions (config: Config, logger: BuildAppOptions['logger']
           },
           ...(logger === undefined ? {} : { stream: logger.stream })
         },
-    trustProxy: trustProxyHops(config),
+    trustProxy: fastifyTrustProxy(trustedProxies(config)),
     // Bodies here are a few hundred bytes of credentials; anything larger is not ours.
     bodyLimit: 16 * 1024,
     requestTimeout: 30_000,
@@ -79,6 +79,16 @@ export function serverOptions (config: Config, logger: BuildAppOptions['logger']
 }
 
 /**
+ * Fastify's `trustProxy` for TRUST_PROXY. Fastify 5 fails closed on a bare number
+ * (lib/request.js: a hop count "cannot validate the immediate peer"), so hops go as the
+ * function proxy-addr calls for each address from the socket outwards: the nearest `hops`
+ * are proxies. A list goes as it is: proxy-addr trusts exactly those addresses.
+ */
+function fastifyTrustProxy (trusted: TrustedProxies): FastifyServerOptions['trustProxy'] {
+  return typeof trusted === 'number' ? (_address: string, hop: number) => hop < trusted : trusted
+}
+
+/**
  * The whole service in one process: the root plugins (configuration and infrastructure),
  * then the auth service (one module: its stores, cleanup job and routes, encapsulated),
  * then the business service, which reaches auth only through `inject()` on
@@ -86,6 +96,11 @@ export function serverOptions (config: Config, logger: BuildAppOptions['logger']
  */
 export async function buildApp ({ config, clock = systemClock, logger, tokenStore }: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify(serverOptions(config, logger)).withTypeProvider<TypeBoxTypeProvider>()
+  const trusted = trustedProxies(config)
+  if (typeof trusted === 'number' && trusted > 0) {
+    app.log.warn({ trustProxy: trusted }, 'TRUST_PROXY is a hop count: any client that reaches this server directly can ' +
+      'choose its address with X-Forwarded-For; a list of the proxies\' addresses is safer (README, "Behind a proxy")')
+  }
 
   await app.register(configPlugin, { config })
   await app.register(errorHandler)

@@ -5,6 +5,7 @@ import type { TokenStore } from '../../src/tokens/token-store.js'
 import cleanup from './cleanup.js'
 import { createLoginThrottle } from './login-throttle.js'
 import { createAuthMetrics } from './metrics.js'
+import { openRedis } from './redis.js'
 import login from './routes/login.js'
 import logoutAll from './routes/logout-all.js'
 import logout from './routes/logout.js'
@@ -23,8 +24,8 @@ export interface AuthServiceOptions {
 
 /**
  * The authentication service, one encapsulated module (registered with the prefix
- * /auth): it opens its token store and its users, sets up login throttling and its
- * metrics, then registers its cleanup job and one plugin per route: login, logout,
+ * /auth): it opens its Redis connection (TOKEN_STORE=redis), its token store and its
+ * users, sets up login throttling and its metrics, then registers its cleanup job and one plugin per route: login, logout,
  * logout-all, sessions, the internal validateToken that other services reach through
  * `fastify.inject()`, and, with FORWARD_AUTH, the public verify for reverse proxies.
  *
@@ -41,10 +42,11 @@ export interface AuthServiceOptions {
  * with getDecorator<T>, the typing that reference gives for scoped decorators.
  */
 const authService: FastifyPluginAsync<AuthServiceOptions> = async (fastify, { clock, tokenStore: givenStore }) => {
-  const tokenStore = openTokenStore(fastify, givenStore)
+  const redis = openRedis(fastify)
+  const tokenStore = openTokenStore(fastify, redis, givenStore)
   const metrics = createAuthMetrics(fastify.metrics.registry, tokenStore, fastify.log)
   const authenticator = await openAuthenticator(fastify, tokenStore)
-  const throttle = await createLoginThrottle(fastify)
+  const throttle = await createLoginThrottle(fastify, redis)
   const validation = createValidation({ tokenStore, metrics, clock })
   fastify.decorateRequest(SESSION_DECORATOR, null)
 

@@ -6,7 +6,8 @@ import { StoreUnavailableError } from '../../../src/store-unavailable-error.js'
 import { expiresInSeconds } from '../../../src/tokens/lifetime.js'
 import { digestToken, generateToken } from '../../../src/tokens/token.js'
 import type { TokenStore } from '../../../src/tokens/token-store.js'
-import type { Authenticator } from '../../../src/users/authenticator.js'
+import type { AuthenticationResult, Authenticator } from '../../../src/users/authenticator.js'
+import { normalizeUsername } from '../../../src/users/user-store.js'
 import { ErrorSchema, sendError } from '../../shared/errors.js'
 import type { LoginThrottle } from '../login-throttle.js'
 import type { AuthMetrics, LoginOutcome } from '../metrics.js'
@@ -42,16 +43,24 @@ const login: FastifyPluginAsyncTypebox<LoginOptions> = async (fastify, { tokenSt
     }
   }, async (request, reply) => {
     const { username, password } = request.body
-    const failures = await throttle.usernameFailures(request, { increment: false })
-    if (!failures.isAllowed && failures.remaining === 0) {
+    // The attempt is taken before the password check, atomically: concurrent guesses cannot
+    // all pass a count read first. It is given back when no failed check came of it.
+    const { perUsername } = throttle
+    const throttleKey = normalizeUsername(username)
+    const attempt = await perUsername.take(throttleKey, clock.now())
+    if (!attempt.granted) {
       metrics.countLogin('throttled')
-      reply.header('retry-after', String(failures.ttlInSeconds))
-      return sendError(reply, 429, `Too many failed logins for this username; retry in ${failures.ttlInSeconds} seconds`)
+      const retryIn = expiresInSeconds(attempt.resetsAt, clock.now())
+      reply.header('retry-after', String(retryIn))
+      return sendError(reply, 429, `Too many failed logins for this username; retry in ${retryIn} seconds`)
     }
-    let result
+    let result: AuthenticationResult
     try {
       result = await passwordChecks.run(() => authenticator.authenticate(username, password))
     } catch (err) {
+      // No check was made (the queue was full, the user store down): the attempt does not count.
+      // Best effort: the error that stopped the check, not a failure to give back, is the answer.
+      await perUsername.giveBack(throttleKey, clock.now()).catch(() => {})
       if (!(err instanceof LimiterFullError)) throw err
       metrics.countLogin('unavailable')
       request.log.warn('login refused: password checks queue full')
@@ -59,12 +68,12 @@ const login: FastifyPluginAsyncTypebox<LoginOptions> = async (fastify, { tokenSt
       return sendError(reply, 503, 'The service is busy checking passwords; retry in a second')
     }
     if (!result.ok) {
-      await throttle.usernameFailures(request)
       metrics.countLogin('failure')
       // The username is logged only when it exists: a mistyped password often lands in it.
       request.log.info({ username: result.reason === 'wrong-password' ? result.user.username : undefined, reason: result.reason }, 'login failed')
       return sendError(reply, 401, 'Invalid username or password')
     }
+    await perUsername.giveBack(throttleKey, clock.now())
     const token = generateToken()
     const now = clock.now()
     const session = await tokenStore.issue(digestToken(token), result.user.username, now)
