@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis'
 import { askRedis, withScripts, type ScriptCommands } from '../redis-client.js'
 import type { TokenLifetimePolicy } from './lifetime.js'
 import { sessionIdOf } from './token.js'
-import type { TokenRecord, TokenStore } from './token-store.js'
+import type { Session, TokenStore } from './token-store.js'
 
 /*
  * Keys, all under the prefix:
@@ -57,7 +57,7 @@ index(ARGV[1], ARGV[2], ARGV[3], expires_at, expires_at - now)
 return expires_at`,
 
   // KEYS: token key. ARGV: prefix, digest, now, idle, max. Returns {u, c, l, e, r} or nil.
-  tokenValidate: `${EXPIRY_AFTER_USE}${FORGET}${INDEX}
+  tokenReinflate: `${EXPIRY_AFTER_USE}${FORGET}${INDEX}
 local t = redis.call('HMGET', KEYS[1], 'u', 'c', 'e')
 if not t[1] then return nil end
 local now = tonumber(ARGV[3])
@@ -73,7 +73,7 @@ redis.call('PEXPIRE', KEYS[1], expires_at - now)
 index(ARGV[1], ARGV[2], t[1], expires_at, expires_at - now)
 return {t[1], t[2], ARGV[3], tostring(expires_at), tostring(refreshes)}`,
 
-  // KEYS: token key. ARGV: prefix, digest, now. Returns the record if it was live, else nil.
+  // KEYS: token key. ARGV: prefix, digest, now. Returns the session if it was live, else nil.
   tokenRevoke: `${FORGET}
 local t = redis.call('HMGET', KEYS[1], 'u', 'c', 'l', 'e', 'r')
 if not t[1] then return nil end
@@ -136,37 +136,37 @@ export class RedisTokenStore implements TokenStore {
     this.#prefix = keyPrefix
   }
 
-  async issue (digest: string, username: string, now: number): Promise<TokenRecord> {
+  async issue (digest: string, username: string, now: number): Promise<Session> {
     const expiresAt = await askRedis(() => this.#redis.tokenIssue(
       this.#tokenKey(digest), this.#prefix, digest, username, now, this.#policy.idleTtlMs, this.#policy.maxLifetimeMs
     ))
     return { id: sessionIdOf(digest), username, createdAt: now, lastUsedAt: now, expiresAt: Number(expiresAt), refreshCount: 0 }
   }
 
-  async validate (digest: string, now: number): Promise<TokenRecord | null> {
-    const fields = await askRedis(() => this.#redis.tokenValidate(
+  async reinflate (digest: string, now: number): Promise<Session | null> {
+    const fields = await askRedis(() => this.#redis.tokenReinflate(
       this.#tokenKey(digest), this.#prefix, digest, now, this.#policy.idleTtlMs, this.#policy.maxLifetimeMs
     ))
-    return fields === null ? null : toRecord(digest, fields as string[])
+    return fields === null ? null : toSession(digest, fields as string[])
   }
 
-  async revoke (digest: string, now: number): Promise<TokenRecord | null> {
+  async revoke (digest: string, now: number): Promise<Session | null> {
     const fields = await askRedis(() => this.#redis.tokenRevoke(this.#tokenKey(digest), this.#prefix, digest, now))
-    return fields === null ? null : toRecord(digest, fields as string[])
+    return fields === null ? null : toSession(digest, fields as string[])
   }
 
   async revokeAllForUser (username: string): Promise<number> {
     return Number(await askRedis(() => this.#redis.tokenRevokeAll(this.#userKey(username), this.#prefix, username)))
   }
 
-  async listForUser (username: string, now: number): Promise<TokenRecord[]> {
+  async listForUser (username: string, now: number): Promise<Session[]> {
     const flat = await askRedis(() => this.#redis.tokenList(this.#userKey(username), this.#prefix, now)) as string[]
-    const records: TokenRecord[] = []
+    const sessions: Session[] = []
     for (let i = 0; i < flat.length; i += 6) {
-      const record = toRecord(flat[i]!, flat.slice(i + 1, i + 6))
-      if (record.expiresAt > now) records.push(record)
+      const session = toSession(flat[i]!, flat.slice(i + 1, i + 6))
+      if (session.expiresAt > now) sessions.push(session)
     }
-    return records.sort((a, b) => a.createdAt - b.createdAt)
+    return sessions.sort((a, b) => a.createdAt - b.createdAt)
   }
 
   async removeExpired (now: number): Promise<number> {
@@ -187,7 +187,7 @@ export class RedisTokenStore implements TokenStore {
     await askRedis(() => this.#redis.ping())
   }
 
-  /** Nothing of its own to close: the connection belongs to whoever made it (plugins/redis.ts closes it). */
+  /** Nothing of its own to close: the connection belongs to whoever made it (the auth module closes it: plugins/auth/redis.ts). */
   async close (): Promise<void> {}
 
   #tokenKey (digest: string): string {
@@ -199,8 +199,8 @@ export class RedisTokenStore implements TokenStore {
   }
 }
 
-/** A record from the script's fields: username, createdAt, lastUsedAt, expiresAt, refreshCount. */
-function toRecord (digest: string, [username, createdAt, lastUsedAt, expiresAt, refreshCount]: string[]): TokenRecord {
+/** A session from the script's fields: username, createdAt, lastUsedAt, expiresAt, refreshCount. */
+function toSession (digest: string, [username, createdAt, lastUsedAt, expiresAt, refreshCount]: string[]): Session {
   return {
     id: sessionIdOf(digest),
     username: username!,

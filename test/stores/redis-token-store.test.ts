@@ -36,7 +36,7 @@ describe('RedisTokenStore', () => {
     const { store, clock } = makeStore(testRedisClient(keyPrefix), keyPrefix)
     const token = generateToken()
     await store.issue(digestToken(token), 'ada@example.com', clock.now())
-    await store.validate(digestToken(token), clock.now())
+    await store.reinflate(digestToken(token), clock.now())
 
     const inspector = testRedisClient()
     const keys = await keysUnder(inspector, keyPrefix)
@@ -58,32 +58,32 @@ describe('RedisTokenStore', () => {
     const digest = digestToken(generateToken())
     await store.issue(digest, 'ada@example.com', clock.now())
     clock.advanceSeconds(20)
-    await store.validate(digest, clock.now())
+    await store.reinflate(digest, clock.now())
     const ttl = await client.pttl(`${keyPrefix}token:${digest}`)
     expect(ttl).toBeGreaterThan(25_000)
     expect(ttl).toBeLessThanOrEqual(30_000)
     expect(await client.pttl(`${keyPrefix}user:ada@example.com`)).toBeGreaterThan(25_000)
   })
 
-  it('loses no refresh when two instances validate the same token at once', async () => {
+  it('loses no refresh when two instances reinflate the same token at once', async () => {
     const keyPrefix = uniquePrefix()
     const first = makeStore(testRedisClient(keyPrefix), keyPrefix)
     const second = makeStore(testRedisClient(), keyPrefix)
     const digest = digestToken(generateToken())
     await first.store.issue(digest, 'ada@example.com', first.clock.now())
     const now = first.clock.now() + 1000
-    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? first : second).store.validate(digest, now)))
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? first : second).store.reinflate(digest, now)))
     expect(results.map((record) => record?.refreshCount).sort((a, b) => a! - b!)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1))
   })
 
-  it('does not resurrect a token that one instance revokes while another validates', async () => {
+  it('does not resurrect a token that one instance revokes while another reinflates it', async () => {
     const keyPrefix = uniquePrefix()
     const first = makeStore(testRedisClient(keyPrefix), keyPrefix)
     const second = makeStore(testRedisClient(), keyPrefix)
     const digest = digestToken(generateToken())
     await first.store.issue(digest, 'ada@example.com', first.clock.now())
-    await Promise.all([first.store.revoke(digest, first.clock.now()), second.store.validate(digest, first.clock.now())])
-    expect(await second.store.validate(digest, first.clock.now())).toBeNull()
+    await Promise.all([first.store.revoke(digest, first.clock.now()), second.store.reinflate(digest, first.clock.now())])
+    expect(await second.store.reinflate(digest, first.clock.now())).toBeNull()
     expect(await keysUnder(first.client, `${keyPrefix}token:`)).toEqual([])
   })
 
@@ -108,7 +108,7 @@ describe('RedisTokenStore', () => {
     client.on('error', () => {})
     const store = new RedisTokenStore({ client, policy: CONTRACT_POLICY, keyPrefix: uniquePrefix() })
     await expect(store.ping()).rejects.toMatchObject({ name: 'StoreUnavailableError' })
-    await expect(store.validate(digestToken(generateToken()), Date.now())).rejects.toMatchObject({ name: 'StoreUnavailableError' })
+    await expect(store.reinflate(digestToken(generateToken()), Date.now())).rejects.toMatchObject({ name: 'StoreUnavailableError' })
     client.disconnect()
   })
 })
