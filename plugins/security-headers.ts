@@ -11,7 +11,7 @@ declare module 'fastify' {
 }
 
 /** Helmet's protections, set for a JSON API: nothing may be framed, embedded or run from its answers. */
-const HELMET_OPTIONS: Readonly<HelmetOptions> = {
+export const HELMET_OPTIONS: Readonly<HelmetOptions> = {
   contentSecurityPolicy: {
     useDefaults: false,
     directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] }
