@@ -8,6 +8,7 @@ import authRoutes from '../plugins/auth/index.js'
 import businessService from '../plugins/business/index.js'
 import cleanup from '../plugins/cleanup.js'
 import configPlugin from '../plugins/config.js'
+import cors from '../plugins/cors.js'
 import errorHandler from '../plugins/error-handler.js'
 import health from '../plugins/health.js'
 import inProcessRoutes from '../plugins/in-process-routes.js'
@@ -96,6 +97,7 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
   await app.register(configPlugin, { config })
   await app.register(errorHandler)
   await app.register(securityHeaders)
+  await app.register(cors)
   await app.register(loadShedding)
   await app.register(openapi)
   await app.register(health)

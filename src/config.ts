@@ -20,6 +20,7 @@ export const ConfigSchema = Type.Object({
   REDIS_KEY_PREFIX: Type.String({ default: 'token-auth:', description: 'prefix of every Redis key the service writes' }),
   // A string, not a boolean or number: env values are text and `false | hops` is one setting.
   TRUST_PROXY: Type.String({ pattern: '^(false|[0-9]+)$', default: 'false', description: '`false` or the number of proxy hops' }),
+  CORS_ORIGINS: Type.Optional(Type.String({ description: 'comma-separated origins whose pages may call the API from a browser; unset: none' })),
   TLS_CERT_FILE: Type.Optional(Type.String({ minLength: 1 })),
   TLS_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
   USERS_FILE: Type.Optional(Type.String({ minLength: 1 })),
@@ -64,6 +65,7 @@ export function loadConfig (source: ConfigSource, { dotenv = false } = {}): Conf
   if ((config.TLS_CERT_FILE === undefined) !== (config.TLS_KEY_FILE === undefined)) {
     throw new ConfigError('Invalid configuration: TLS_CERT_FILE and TLS_KEY_FILE must be set together')
   }
+  corsOrigins(config)
   return config
 }
 
@@ -81,6 +83,24 @@ function describeFirstError (err: unknown): string {
   const variable = first.instancePath.replace(/^\//, '').split('/')[0]
   const allowed = first.params?.allowedValues
   return `${variable} ${first.message ?? 'is invalid'}${allowed ? ` (${allowed.join(', ')})` : ''}`
+}
+
+/**
+ * The origins of CORS_ORIGINS (none when unset). Each entry must be an exact origin as a
+ * browser sends it in `Origin`, `scheme://host[:port]`: a trailing slash, a path, a
+ * default port, capitals or a wildcard would never match, so they stop the start instead.
+ */
+export function corsOrigins (config: Pick<Config, 'CORS_ORIGINS'>): string[] {
+  if (config.CORS_ORIGINS === undefined) return []
+  return config.CORS_ORIGINS.split(',').map((entry) => {
+    const origin = entry.trim()
+    const parsed = URL.canParse(origin) ? new URL(origin) : undefined
+    if (parsed?.origin !== origin || !['http:', 'https:'].includes(parsed.protocol)) {
+      const hint = parsed !== undefined && parsed.origin !== 'null' ? ` (did you mean ${parsed.origin}?)` : ''
+      throw new ConfigError(`Invalid configuration: CORS_ORIGINS must list origins such as https://app.example.com, separated by commas; ${JSON.stringify(origin)} is not one${hint}`)
+    }
+    return origin
+  })
 }
 
 /** Fastify's `trustProxy` option from TRUST_PROXY. */
