@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import type { BenchResults } from '../../bench/report.js'
 import { SCENARIOS } from '../../bench/options.js'
-import { PROJECT_ROOT } from '../helpers/server-process.js'
+import { PATH_WITH_THIS_NODE, PROJECT_ROOT } from '../helpers/server-process.js'
 
 /**
  * `npm run bench -- --quick`, as a developer would run it: every scenario must still run
@@ -19,7 +19,7 @@ describe('npm run bench -- --quick', () => {
     const json = join(directory, 'results.json')
     const child = spawn('npm', ['run', 'bench', '--', '--quick', '--json', json], {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, NODE_OPTIONS: '' },
+      env: { ...process.env, PATH: PATH_WITH_THIS_NODE, NODE_OPTIONS: '' },
       stdio: ['ignore', 'pipe', 'pipe']
     })
     let output = ''

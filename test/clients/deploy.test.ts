@@ -5,7 +5,7 @@ import { dirname, join, sep } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { ConfigSchema } from '../../src/config.js'
 import { freePort } from '../helpers/free-port.js'
-import { PROJECT_ROOT } from '../helpers/server-process.js'
+import { PATH_WITH_THIS_NODE, PROJECT_ROOT } from '../helpers/server-process.js'
 
 interface PackageJson {
   engines?: { node?: string }
@@ -96,7 +96,7 @@ describe('deployment', () => {
     const copy = freshCopy()
     expect(existsSync(join(copy, 'dist'))).toBe(false)
     const env = {
-      PATH: process.env.PATH ?? '',
+      PATH: PATH_WITH_THIS_NODE,
       HOME: mkdtempSync(join(tmpdir(), 'home-')),
       NODE_ENV: 'production',
       npm_config_update_notifier: 'false'
