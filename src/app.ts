@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
 import fastifySchedule from '@fastify/schedule'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -22,6 +21,7 @@ import { pathOf } from '../plugins/shared/url-path.js'
 import users from '../plugins/users.js'
 import { systemClock, type Clock } from './clock.js'
 import { loadConfig, trustProxyHops, type Config, type ConfigSource } from './config.js'
+import { readTlsFiles } from './tls-files.js'
 import type { TokenStore } from './tokens/token-store.js'
 
 export interface BuildAppOptions {
@@ -48,6 +48,7 @@ const REDACTED_PATHS = [
 
 /** Fastify's options, the same for the server and for every test. */
 export function serverOptions (config: Config, logger: BuildAppOptions['logger']): FastifyServerOptions {
+  const https = readTlsFiles(config)
   return {
     logger: logger === false
       ? false
@@ -78,9 +79,7 @@ export function serverOptions (config: Config, logger: BuildAppOptions['logger']
       const target = ORIGINAL_PATHS[path]
       return target === undefined ? url : target + url.slice(path.length)
     },
-    ...(config.TLS_CERT_FILE !== undefined && config.TLS_KEY_FILE !== undefined
-      ? { https: { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) } }
-      : {})
+    ...(https === undefined ? {} : { https })
   } as FastifyServerOptions
 }
 
