@@ -5,7 +5,7 @@ import { Authenticator } from '../src/users/authenticator.js'
 import { PostgresUserStore } from '../src/users/postgres-user-store.js'
 import { RevocationListener } from '../src/users/revocation-listener.js'
 import { MemoryUserStore, type UserStore } from '../src/users/user-store.js'
-import { demoUsers, loadUsersFile } from '../src/users/users-file.js'
+import { DEMO_PASSWORD, DEMO_USERNAME, demoUsers, loadUsersFile } from '../src/users/users-file.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -25,7 +25,17 @@ const users: FastifyPluginAsync = async (fastify) => {
   const store = fastify.config.USER_STORE === 'postgres'
     ? await usePostgres(fastify, fastify.config.DATABASE_URL!)
     : await useMemory(fastify.config.USERS_FILE)
-  fastify.decorate('authenticator', await Authenticator.create(store, { log: fastify.log }))
+  const authenticator = await Authenticator.create(store, { log: fastify.log })
+  fastify.decorate('authenticator', authenticator)
+
+  // A newcomer's first server, or a demo left running: say so while the demo user can log
+  // in, whichever store holds it. A store that cannot answer yet is no demo to warn of.
+  fastify.addHook('onListen', async () => {
+    const demo = await authenticator.authenticate(DEMO_USERNAME, DEMO_PASSWORD).catch(() => undefined)
+    if (demo?.ok !== true) return fastify.log.debug('no demo user: the demo credentials do not log in')
+    fastify.log.warn({ username: DEMO_USERNAME }, `The demo user ${DEMO_USERNAME} can log in, with the password the README gives: ` +
+      'fine for a demo, never where others can reach this server (README, "Users")')
+  })
 }
 
 async function useMemory (usersFile: string | undefined): Promise<UserStore> {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { listeningUrl, PROJECT_ROOT, spawnServer } from '../helpers/server-process.js'
+import { selfSignedCertificate } from '../helpers/tls.js'
 
 function installed (command: string): boolean {
   try {
@@ -38,8 +39,8 @@ function runScript (script: string, env: Record<string, string>): Promise<{ code
  * A server whose tokens die after 3 s unused, so the expiry step waits 4 s: short, yet
  * longer than HTTPie takes to start between two steps on a busy machine.
  */
-async function shortTtlServer (): Promise<string> {
-  return listeningUrl(spawnServer({ PORT: '0', TOKEN_TTL_SECONDS: '3' }))
+async function shortTtlServer (settings: Record<string, string> = {}): Promise<string> {
+  return listeningUrl(spawnServer({ PORT: '0', TOKEN_TTL_SECONDS: '3', ...settings }))
 }
 
 const SCRIPTS = [
@@ -74,6 +75,25 @@ describe.each(SCRIPTS)('scripts/$script', { timeout: 60_000 }, ({ script, comman
     expect(code).toBe(1)
     expect(stderr).toContain('FAILED: step 1 (Log in) answered 401, expected 200')
     expect(stdout).not.toContain('== 2.')
+    // The usual cause: a server whose users are not the demo user.
+    expect(stderr).toContain('npm run users -- add-demo')
+  })
+
+  runIt('reaches an HTTPS server with a self-signed certificate through CA_FILE, and says to set it otherwise', async () => {
+    const { certFile, keyFile } = selfSignedCertificate()
+    const baseUrl = await shortTtlServer({ TLS_CERT_FILE: certFile, TLS_KEY_FILE: keyFile })
+    expect(baseUrl).toMatch(/^https:/)
+
+    const untrusted = await runScript(script, { BASE_URL: baseUrl })
+    expect(untrusted.code).toBe(1)
+    expect(untrusted.stderr).toContain(`could not reach ${baseUrl} (a self-signed certificate? set CA_FILE to its PEM file)`)
+
+    const trusted = await runScript(script, { BASE_URL: baseUrl, CA_FILE: certFile })
+    expect(trusted.stderr, trusted.stdout).not.toMatch(/FAILED/)
+    expect(trusted.code, trusted.stdout + trusted.stderr).toBe(0)
+    expect(trusted.stdout).toMatch(/All 9 steps answered as expected\.\n$/)
+    // Each step shows the option, as a person would type it.
+    expect(trusted.stdout).toContain(command === 'curl' ? `$ curl --cacert ${certFile} ` : `$ http --verify=${certFile} `)
   })
 
   runIt('exits non-zero when the service cannot be reached', async () => {
