@@ -42,9 +42,15 @@ export function createRedisClient (url: string, log: Logger): Redis {
     connected = true
     log.info({ store: 'redis' }, 'connected to Redis')
   })
-  client.on('close', () => {
+  // 'reconnecting', not 'close': a close that the service asked for (quit or disconnect at
+  // shutdown) ends without reconnecting, and is no loss worth a warning.
+  client.on('reconnecting', () => {
     if (connected) log.warn({ store: 'redis' }, 'Redis connection lost; reconnecting')
     connected = false
+  })
+  client.on('end', () => {
+    connected = false
+    log.info({ store: 'redis' }, 'disconnected from Redis')
   })
   // The URL may hold a password, so only the error's code is logged, never its message.
   client.on('error', (err: NodeJS.ErrnoException) => {
