@@ -71,7 +71,8 @@ export function serverOptions (config: Config, logger: BuildAppOptions['logger']
     requestTimeout: 30_000,
     ajv: {
       // A number is not a password: reject wrong types instead of converting them.
-      customOptions: { coerceTypes: false }
+      // `example` is OpenAPI 3.0's keyword for the docs' samples: known, so strict mode takes it.
+      customOptions: { coerceTypes: false, keywords: ['example'] }
     },
     rewriteUrl: (request: IncomingMessage) => {
       const url = request.url ?? '/'

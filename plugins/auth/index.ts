@@ -9,10 +9,10 @@ import type { TokenRecord } from '../../src/tokens/token-store.js'
 import { IN_PROCESS_ONLY } from '../in-process-routes.js'
 import { loginOutcome } from '../metrics.js'
 import { readPresentedToken, sendBearerChallenge, tokenRouteSchema } from '../shared/bearer.js'
-import { ErrorSchema, sendError } from '../shared/errors.js'
+import { errorResponse, ErrorSchema, sendError } from '../shared/errors.js'
 import { ValidateTokenRequestSchema, ValidateTokenResponseSchema } from '../shared/token-validation.js'
 import {
-  CredentialsSchema, LoginResponseSchema, NoContentSchema, SessionsResponseSchema, VerifyResponseSchema,
+  CredentialsSchema, LoginResponseSchema, noContentResponse, SessionsResponseSchema, VerifyResponseSchema,
   type Session
 } from './schemas.js'
 
@@ -75,7 +75,13 @@ const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (fastify,
       tags: ['auth'],
       summary: 'Log in with an email and a password; answers a bearer token',
       body: CredentialsSchema,
-      response: { 200: LoginResponseSchema, 400: ErrorSchema, 401: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema }
+      response: {
+        200: LoginResponseSchema,
+        400: errorResponse('Invalid body: a username and a password are required'),
+        401: errorResponse('Unknown user or wrong password (one answer for both)'),
+        429: errorResponse('Too many login attempts; retry after Retry-After'),
+        503: errorResponse('Busy checking passwords, or a store cannot be reached; retry after Retry-After')
+      }
     }
   }, async (request, reply) => {
     const { username, password } = request.body
@@ -100,7 +106,7 @@ const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (fastify,
   })
 
   fastify.post('/logout', {
-    schema: tokenRouteSchema('auth', 'Revoke the token of the request', { 204: NoContentSchema })
+    schema: tokenRouteSchema('auth', 'Revoke the token of the request', { 204: noContentResponse('Token revoked') })
   }, async (request, reply) => {
     const presented = readPresentedToken(request.headers)
     if (presented.kind !== 'token') return sendBearerChallenge(reply, presented.kind)
@@ -112,7 +118,7 @@ const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (fastify,
 
   fastify.post('/logout-all', {
     preHandler: requireToken,
-    schema: tokenRouteSchema('auth', 'Revoke every token of the user of the request', { 204: NoContentSchema })
+    schema: tokenRouteSchema('auth', 'Revoke every token of the user of the request', { 204: noContentResponse('Every token of the user revoked') })
   }, async (request, reply) => {
     const { username } = validated(request)
     const revoked = await store.revokeAllForUser(username)
