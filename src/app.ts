@@ -1,32 +1,27 @@
 import type { IncomingMessage } from 'node:http'
-import fastifySchedule from '@fastify/schedule'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { DestinationStream } from 'pino'
-import authRoutes from '../plugins/auth/index.js'
+import authService from '../plugins/auth/index.js'
 import businessService from '../plugins/business/index.js'
-import cleanup from '../plugins/cleanup.js'
 import configPlugin from '../plugins/config.js'
 import cors from '../plugins/cors.js'
 import errorHandler from '../plugins/error-handler.js'
 import health from '../plugins/health.js'
 import inProcessRoutes from '../plugins/in-process-routes.js'
 import loadShedding from '../plugins/load-shedding.js'
-import loginThrottle from '../plugins/login-throttle.js'
 import metrics from '../plugins/metrics.js'
 import openapi from '../plugins/openapi.js'
 import securityHeaders from '../plugins/security-headers.js'
-import tokenStorePlugin from '../plugins/token-store.js'
 import { pathOf } from '../plugins/shared/url-path.js'
-import users from '../plugins/users.js'
 import { systemClock, type Clock } from './clock.js'
-import { loadConfig, trustProxyHops, type Config, type ConfigSource } from './config.js'
+import { trustedProxies, type Config, type TrustedProxies } from './config.js'
 import { readTlsFiles } from './tls-files.js'
 import type { TokenStore } from './tokens/token-store.js'
 
 export interface BuildAppOptions {
-  /** Settings, as an environment would give them; defaults fill the rest. Never read from process.env here. */
-  config?: ConfigSource
+  /** The configuration, validated once by loadConfig before Fastify exists (never read from process.env here). */
+  config: Config
   clock?: Clock
   /** false: no logs. A stream: logs go there (tests read them). Default: stdout at LOG_LEVEL. */
   logger?: false | { stream: DestinationStream }
@@ -40,10 +35,15 @@ const ORIGINAL_PATHS: Record<string, string> = {
   '/data': '/business/data'
 }
 
-/** Headers and fields that carry secrets; pino replaces them wherever a log line would show them. */
+/**
+ * Headers and fields that carry secrets; pino replaces them wherever a log line would show
+ * them. `err.rawPacket` is the raw bytes of a request Node could not parse (headers and
+ * body: credentials included), which Fastify's client-error line logs at trace level.
+ */
 const REDACTED_PATHS = [
   'req.headers.authorization', 'req.headers.token', 'req.headers.cookie',
-  'password', 'token', 'passwordHash', '*.password', '*.token', '*.passwordHash'
+  'password', 'token', 'passwordHash', '*.password', '*.token', '*.passwordHash',
+  'err.rawPacket'
 ]
 
 /** Fastify's options, the same for the server and for every test. */
@@ -65,7 +65,7 @@ export function serverOptions (config: Config, logger: BuildAppOptions['logger']
           },
           ...(logger === undefined ? {} : { stream: logger.stream })
         },
-    trustProxy: trustProxyHops(config),
+    trustProxy: fastifyTrustProxy(trustedProxies(config)),
     // Bodies here are a few hundred bytes of credentials; anything larger is not ours.
     bodyLimit: 16 * 1024,
     requestTimeout: 30_000,
@@ -85,14 +85,28 @@ export function serverOptions (config: Config, logger: BuildAppOptions['logger']
 }
 
 /**
- * The whole service in one process: configuration and infrastructure, then the auth
- * service (its stores and cleanup job encapsulated with its routes), then the business
- * service, which reaches auth only through `inject()` on /auth/validateToken.
+ * Fastify's `trustProxy` for TRUST_PROXY. Fastify 5 fails closed on a bare number
+ * (lib/request.js: a hop count "cannot validate the immediate peer"), so hops go as the
+ * function proxy-addr calls for each address from the socket outwards: the nearest `hops`
+ * are proxies. A list goes as it is: proxy-addr trusts exactly those addresses.
  */
-export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyInstance> {
-  const config = loadConfig(options.config ?? {})
-  const clock = options.clock ?? systemClock
-  const app = Fastify(serverOptions(config, options.logger)).withTypeProvider<TypeBoxTypeProvider>()
+function fastifyTrustProxy (trusted: TrustedProxies): FastifyServerOptions['trustProxy'] {
+  return typeof trusted === 'number' ? (_address: string, hop: number) => hop < trusted : trusted
+}
+
+/**
+ * The whole service in one process: the root plugins (configuration and infrastructure),
+ * then the auth service (one module: its stores, cleanup job and routes, encapsulated),
+ * then the business service, which reaches auth only through `inject()` on
+ * /auth/validateToken. README "Architecture" draws this.
+ */
+export async function buildApp ({ config, clock = systemClock, logger, tokenStore }: BuildAppOptions): Promise<FastifyInstance> {
+  const app = Fastify(serverOptions(config, logger)).withTypeProvider<TypeBoxTypeProvider>()
+  const trusted = trustedProxies(config)
+  if (typeof trusted === 'number' && trusted > 0) {
+    app.log.warn({ trustProxy: trusted }, 'TRUST_PROXY is a hop count: any client that reaches this server directly can ' +
+      'choose its address with X-Forwarded-For; a list of the proxies\' addresses is safer (README, "Behind a proxy")')
+  }
 
   await app.register(configPlugin, { config })
   await app.register(errorHandler)
@@ -102,17 +116,9 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
   await app.register(openapi)
   await app.register(health)
   await app.register(metrics)
-  await app.register(fastifySchedule)
   await app.register(inProcessRoutes)
 
-  await app.register(async function authService (auth) {
-    await auth.register(tokenStorePlugin, { store: options.tokenStore })
-    await auth.register(users)
-    await auth.register(cleanup, { clock })
-    await auth.register(loginThrottle)
-    await auth.register(authRoutes, { prefix: '/auth', clock })
-  })
-
+  await app.register(authService, { prefix: '/auth', clock, tokenStore })
   await app.register(businessService, { prefix: '/business', validateTokenUrl: '/auth/validateToken' })
 
   await app.ready()

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net'
+import proxyAddr from '@fastify/proxy-addr'
 import envSchema from 'env-schema'
 import { Type, type Static } from 'typebox'
 
@@ -5,8 +7,8 @@ const Seconds = (defaultValue: number, description: string) =>
   Type.Integer({ minimum: 1, default: defaultValue, description })
 
 /**
- * Every setting of the service, validated at start (by env-schema here and by
- * @fastify/env in the app). `Config` is derived from it, so the type cannot drift.
+ * Every setting of the service (docs/CONTRACT.md, "Settings"), validated once at start
+ * by loadConfig. `Config` is derived from it, so the type cannot drift.
  */
 export const ConfigSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'listening port' }),
@@ -18,8 +20,12 @@ export const ConfigSchema = Type.Object({
   TOKEN_STORE: Type.Enum(['memory', 'redis'], { default: 'memory', description: 'where tokens live' }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'required when TOKEN_STORE=redis' })),
   REDIS_KEY_PREFIX: Type.String({ default: 'token-auth:', description: 'prefix of every Redis key the service writes' }),
-  // A string, not a boolean or number: env values are text and `false | hops` is one setting.
-  TRUST_PROXY: Type.String({ pattern: '^(false|[0-9]+)$', default: 'false', description: '`false` or the number of proxy hops' }),
+  // A string, not a boolean or number: env values are text and `false | hops | list` is one setting (trustedProxies reads it).
+  TRUST_PROXY: Type.String({
+    minLength: 1,
+    default: 'false',
+    description: '`false`, the number of proxy hops, or a comma-separated list of proxy addresses and CIDRs'
+  }),
   CORS_ORIGINS: Type.Optional(Type.String({ description: 'comma-separated origins whose pages may call the API from a browser; unset: none' })),
   TLS_CERT_FILE: Type.Optional(Type.String({ minLength: 1 })),
   TLS_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
@@ -35,7 +41,20 @@ export const ConfigSchema = Type.Object({
   HASH_QUEUE_LIMIT: Type.Integer({ minimum: 0, default: 64, description: 'password verifications waiting; beyond, login answers 503' })
 })
 
-export type Config = Static<typeof ConfigSchema>
+/** The variables, each as the schema checks it alone. */
+type Variables = Static<typeof ConfigSchema>
+
+/**
+ * The validated configuration: the variables, with what loadConfig's checks of the pairs
+ * guarantee written into the type, so that `config.TOKEN_STORE === 'redis'` gives a
+ * REDIS_URL, `config.USER_STORE === 'postgres'` a DATABASE_URL, and one TLS file the
+ * other, without an assertion. The names stay those of the environment: one name per
+ * setting, in the code as in the contract.
+ */
+export type Config = Omit<Variables, 'TOKEN_STORE' | 'REDIS_URL' | 'USER_STORE' | 'DATABASE_URL' | 'TLS_CERT_FILE' | 'TLS_KEY_FILE'>
+  & ({ TOKEN_STORE: 'memory', REDIS_URL?: string } | { TOKEN_STORE: 'redis', REDIS_URL: string })
+  & ({ USER_STORE: 'memory', DATABASE_URL?: string } | { USER_STORE: 'postgres', DATABASE_URL: string })
+  & ({ TLS_CERT_FILE?: undefined, TLS_KEY_FILE?: undefined } | { TLS_CERT_FILE: string, TLS_KEY_FILE: string })
 
 /** What a caller may give: anything an environment or a test would set, as text or as values. */
 export type ConfigSource = Record<string, string | number | boolean | undefined>
@@ -50,9 +69,9 @@ export class ConfigError extends Error {
  * the variable; values are never echoed, since REDIS_URL may carry a password.
  */
 export function loadConfig (source: ConfigSource, { dotenv = false } = {}): Config {
-  let config: Config
+  let config: Variables
   try {
-    config = envSchema<Config>({ schema: structuredClone(ConfigSchema), data: withoutEmptyValues(source), env: false, dotenv })
+    config = envSchema<Variables>({ schema: structuredClone(ConfigSchema), data: withoutEmptyValues(source), env: false, dotenv })
   } catch (err) {
     throw new ConfigError(`Invalid configuration: ${describeFirstError(err)}`)
   }
@@ -65,8 +84,10 @@ export function loadConfig (source: ConfigSource, { dotenv = false } = {}): Conf
   if ((config.TLS_CERT_FILE === undefined) !== (config.TLS_KEY_FILE === undefined)) {
     throw new ConfigError('Invalid configuration: TLS_CERT_FILE and TLS_KEY_FILE must be set together')
   }
+  trustedProxies(config)
   corsOrigins(config)
-  return config
+  // The three checks of pairs above are what Config adds to Variables.
+  return config as Config
 }
 
 /** `PORT=` in a .env file or a platform's settings means "not set", as it does for most tools. */
@@ -86,6 +107,37 @@ function describeFirstError (err: unknown): string {
 }
 
 /**
+ * Whose `X-Forwarded-For` is believed, from TRUST_PROXY: nobody (`false`); the nearest
+ * `hops` proxies, whoever they are; or the proxies at these addresses and ranges (IPv4 or
+ * IPv6 addresses, CIDRs, and proxy-addr's names `loopback`, `linklocal`, `uniquelocal`).
+ */
+export type TrustedProxies = false | number | string[]
+
+/** The names proxy-addr gives to the loopback, link-local and private ranges. */
+const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+/** TRUST_PROXY read; a ConfigError naming it when an entry of a list is no address or range. */
+export function trustedProxies (config: Pick<Config, 'TRUST_PROXY'>): TrustedProxies {
+  const setting = config.TRUST_PROXY.trim()
+  if (setting === 'false') return false
+  if (/^[0-9]+$/.test(setting)) return Number(setting)
+  const entries = setting.split(',').map((entry) => entry.trim())
+  try {
+    for (const entry of entries) {
+      // Strict first: proxy-addr also takes shorthands such as `1.5` (1.0.0.5), surely a typing mistake here.
+      const address = entry.split('/')[0]!
+      if (!NAMED_RANGES.has(entry) && isIP(address) === 0) throw new Error(`invalid IP address: ${address}`)
+    }
+    // Then the compiler Fastify runs on the list: what it refuses here would stop the server later.
+    proxyAddr.compile(entries)
+  } catch (err) {
+    throw new ConfigError('Invalid configuration: TRUST_PROXY must be false, a number of proxy hops, or a ' +
+      `comma-separated list of proxy addresses and CIDRs (${(err as Error).message})`)
+  }
+  return entries
+}
+
+/**
  * The origins of CORS_ORIGINS (none when unset). Each entry must be an exact origin as a
  * browser sends it in `Origin`, `scheme://host[:port]`: a trailing slash, a path, a
  * default port, capitals or a wildcard would never match, so they stop the start instead.
@@ -101,9 +153,4 @@ export function corsOrigins (config: Pick<Config, 'CORS_ORIGINS'>): string[] {
     }
     return origin
   })
-}
-
-/** Fastify's `trustProxy` option from TRUST_PROXY. */
-export function trustProxyHops (config: Config): false | number {
-  return config.TRUST_PROXY === 'false' ? false : Number(config.TRUST_PROXY)
 }

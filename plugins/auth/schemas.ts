@@ -3,9 +3,21 @@ import { MAX_PASSWORD_LENGTH } from '../../src/users/password.js'
 import { MAX_USERNAME_LENGTH } from '../../src/users/user-store.js'
 import { DEMO_PASSWORD, DEMO_USERNAME } from '../../src/users/users-file.js'
 
+/**
+ * No control character (C0, DEL, C1): no email address holds one, and PostgreSQL cannot
+ * even store U+0000. Such a username is a 400 with every user store, before any work.
+ */
+const WITHOUT_CONTROL_CHARACTERS = '^[^\\u0000-\\u001f\\u007f-\\u009f]*$'
+
 // The examples (OpenAPI 3.0's `example`, which Swagger UI puts in "Try it out") are the demo user's.
 export const CredentialsSchema = Type.Object({
-  username: Type.String({ minLength: 1, maxLength: MAX_USERNAME_LENGTH, description: 'the user\'s email', example: DEMO_USERNAME }),
+  username: Type.String({
+    minLength: 1,
+    maxLength: MAX_USERNAME_LENGTH,
+    pattern: WITHOUT_CONTROL_CHARACTERS,
+    description: 'the user\'s email',
+    example: DEMO_USERNAME
+  }),
   password: Type.String({ minLength: 1, maxLength: MAX_PASSWORD_LENGTH, example: DEMO_PASSWORD })
 })
 
@@ -17,7 +29,8 @@ export const LoginResponseSchema = Type.Object({
   expiresIn: Type.Integer({ description: 'seconds before the token expires unless used again', example: 30 })
 }, { description: 'Token issued' })
 
-export const SessionSchema = Type.Object({
+/** A session as its user sees it in GET /auth/sessions: no token, no digest, no username. */
+export const SessionSummarySchema = Type.Object({
   id: Type.String({ description: 'public handle of the session, not the token' }),
   createdAt: Type.String({ format: 'date-time' }),
   lastUsedAt: Type.String({ format: 'date-time' }),
@@ -27,10 +40,10 @@ export const SessionSchema = Type.Object({
 })
 
 export const SessionsResponseSchema = Type.Object({
-  sessions: Type.Array(SessionSchema)
+  sessions: Type.Array(SessionSummarySchema)
 }, { description: 'The live sessions of the user' })
 
-export type Session = Static<typeof SessionSchema>
+export type SessionSummary = Static<typeof SessionSummarySchema>
 
 /** An answer without a body, named for the OpenAPI document. */
 export function noContentResponse (description: string) {

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis'
-import { StoreUnavailableError } from '../store-unavailable-error.js'
+import { askRedis, withScripts, type ScriptCommands } from '../redis-client.js'
 import type { TokenLifetimePolicy } from './lifetime.js'
 import { sessionIdOf } from './token.js'
-import type { TokenRecord, TokenStore } from './token-store.js'
+import type { Session, TokenStore } from './token-store.js'
 
 /*
  * Keys, all under the prefix:
@@ -57,7 +57,7 @@ index(ARGV[1], ARGV[2], ARGV[3], expires_at, expires_at - now)
 return expires_at`,
 
   // KEYS: token key. ARGV: prefix, digest, now, idle, max. Returns {u, c, l, e, r} or nil.
-  tokenValidate: `${EXPIRY_AFTER_USE}${FORGET}${INDEX}
+  tokenReinflate: `${EXPIRY_AFTER_USE}${FORGET}${INDEX}
 local t = redis.call('HMGET', KEYS[1], 'u', 'c', 'e')
 if not t[1] then return nil end
 local now = tonumber(ARGV[3])
@@ -73,7 +73,7 @@ redis.call('PEXPIRE', KEYS[1], expires_at - now)
 index(ARGV[1], ARGV[2], t[1], expires_at, expires_at - now)
 return {t[1], t[2], ARGV[3], tostring(expires_at), tostring(refreshes)}`,
 
-  // KEYS: token key. ARGV: prefix, digest, now. Returns the record if it was live, else nil.
+  // KEYS: token key. ARGV: prefix, digest, now. Returns the session if it was live, else nil.
   tokenRevoke: `${FORGET}
 local t = redis.call('HMGET', KEYS[1], 'u', 'c', 'l', 'e', 'r')
 if not t[1] then return nil end
@@ -111,9 +111,6 @@ end
 return #members`
 } as const
 
-type ScriptName = keyof typeof SCRIPTS
-type ScriptCommands = { [name in ScriptName]: (...args: Array<string | number>) => Promise<unknown> }
-
 /** Tokens removed per cleanup script call: bounds how long one call holds Redis. */
 const REMOVALS_PER_CALL = 1000
 
@@ -122,8 +119,6 @@ export interface RedisTokenStoreOptions {
   policy: TokenLifetimePolicy
   /** Prefix of every key, so that several services or test runs share one Redis. */
   keyPrefix: string
-  /** Whether close() ends the client's connection (true when the store made the client). */
-  ownsClient?: boolean
 }
 
 /**
@@ -131,82 +126,69 @@ export interface RedisTokenStoreOptions {
  * memory store (test/stores/token-store.contract.ts runs against both).
  */
 export class RedisTokenStore implements TokenStore {
-  readonly #redis: Redis & ScriptCommands
+  readonly #redis: Redis & ScriptCommands<keyof typeof SCRIPTS>
   readonly #policy: TokenLifetimePolicy
   readonly #prefix: string
-  readonly #ownsClient: boolean
 
-  constructor ({ client, policy, keyPrefix, ownsClient = false }: RedisTokenStoreOptions) {
-    for (const [name, lua] of Object.entries(SCRIPTS)) {
-      // defineCommand sends EVALSHA, and the script body only when Redis lacks it.
-      if (!(name in client)) client.defineCommand(name, { lua, numberOfKeys: 1 })
-    }
-    this.#redis = client as Redis & ScriptCommands
+  constructor ({ client, policy, keyPrefix }: RedisTokenStoreOptions) {
+    this.#redis = withScripts(client, SCRIPTS)
     this.#policy = policy
     this.#prefix = keyPrefix
-    this.#ownsClient = ownsClient
   }
 
-  async issue (digest: string, username: string, now: number): Promise<TokenRecord> {
-    const expiresAt = await this.#call(() => this.#redis.tokenIssue(
+  async issue (digest: string, username: string, now: number): Promise<Session> {
+    const expiresAt = await askRedis(() => this.#redis.tokenIssue(
       this.#tokenKey(digest), this.#prefix, digest, username, now, this.#policy.idleTtlMs, this.#policy.maxLifetimeMs
     ))
     return { id: sessionIdOf(digest), username, createdAt: now, lastUsedAt: now, expiresAt: Number(expiresAt), refreshCount: 0 }
   }
 
-  async validate (digest: string, now: number): Promise<TokenRecord | null> {
-    const fields = await this.#call(() => this.#redis.tokenValidate(
+  async reinflate (digest: string, now: number): Promise<Session | null> {
+    const fields = await askRedis(() => this.#redis.tokenReinflate(
       this.#tokenKey(digest), this.#prefix, digest, now, this.#policy.idleTtlMs, this.#policy.maxLifetimeMs
     ))
-    return fields === null ? null : toRecord(digest, fields as string[])
+    return fields === null ? null : toSession(digest, fields as string[])
   }
 
-  async revoke (digest: string, now: number): Promise<TokenRecord | null> {
-    const fields = await this.#call(() => this.#redis.tokenRevoke(this.#tokenKey(digest), this.#prefix, digest, now))
-    return fields === null ? null : toRecord(digest, fields as string[])
+  async revoke (digest: string, now: number): Promise<Session | null> {
+    const fields = await askRedis(() => this.#redis.tokenRevoke(this.#tokenKey(digest), this.#prefix, digest, now))
+    return fields === null ? null : toSession(digest, fields as string[])
   }
 
   async revokeAllForUser (username: string): Promise<number> {
-    return Number(await this.#call(() => this.#redis.tokenRevokeAll(this.#userKey(username), this.#prefix, username)))
+    return Number(await askRedis(() => this.#redis.tokenRevokeAll(this.#userKey(username), this.#prefix, username)))
   }
 
-  async listForUser (username: string, now: number): Promise<TokenRecord[]> {
-    const flat = await this.#call(() => this.#redis.tokenList(this.#userKey(username), this.#prefix, now)) as string[]
-    const records: TokenRecord[] = []
+  async listForUser (username: string, now: number): Promise<Session[]> {
+    const flat = await askRedis(() => this.#redis.tokenList(this.#userKey(username), this.#prefix, now)) as string[]
+    const sessions: Session[] = []
     for (let i = 0; i < flat.length; i += 6) {
-      const record = toRecord(flat[i]!, flat.slice(i + 1, i + 6))
-      if (record.expiresAt > now) records.push(record)
+      const session = toSession(flat[i]!, flat.slice(i + 1, i + 6))
+      if (session.expiresAt > now) sessions.push(session)
     }
-    return records.sort((a, b) => a.createdAt - b.createdAt)
+    return sessions.sort((a, b) => a.createdAt - b.createdAt)
   }
 
   async removeExpired (now: number): Promise<number> {
     let removed = 0
     let batch: number
     do {
-      batch = Number(await this.#call(() => this.#redis.tokenRemoveExpired(`${this.#prefix}expiries`, this.#prefix, now, REMOVALS_PER_CALL)))
+      batch = Number(await askRedis(() => this.#redis.tokenRemoveExpired(`${this.#prefix}expiries`, this.#prefix, now, REMOVALS_PER_CALL)))
       removed += batch
     } while (batch === REMOVALS_PER_CALL)
     return removed
   }
 
   async size (): Promise<number> {
-    return this.#call(() => this.#redis.zcard(`${this.#prefix}expiries`))
+    return askRedis(() => this.#redis.zcard(`${this.#prefix}expiries`))
   }
 
   async ping (): Promise<void> {
-    await this.#call(() => this.#redis.ping())
+    await askRedis(() => this.#redis.ping())
   }
 
-  async close (): Promise<void> {
-    if (!this.#ownsClient) return
-    try {
-      await this.#redis.quit()
-    } catch {
-      // Redis is gone already: nothing left to close.
-      this.#redis.disconnect()
-    }
-  }
+  /** Nothing of its own to close: the connection belongs to whoever made it (the auth module closes it: plugins/auth/redis.ts). */
+  async close (): Promise<void> {}
 
   #tokenKey (digest: string): string {
     return `${this.#prefix}token:${digest}`
@@ -215,19 +197,10 @@ export class RedisTokenStore implements TokenStore {
   #userKey (username: string): string {
     return `${this.#prefix}user:${username}`
   }
-
-  /** Runs one Redis call; any failure to get an answer becomes a StoreUnavailableError (a 503). */
-  async #call<T> (operation: () => Promise<T>): Promise<T> {
-    try {
-      return await operation()
-    } catch (err) {
-      throw new StoreUnavailableError(`Redis: ${(err as Error).message}`, { cause: err })
-    }
-  }
 }
 
-/** A record from the script's fields: username, createdAt, lastUsedAt, expiresAt, refreshCount. */
-function toRecord (digest: string, [username, createdAt, lastUsedAt, expiresAt, refreshCount]: string[]): TokenRecord {
+/** A session from the script's fields: username, createdAt, lastUsedAt, expiresAt, refreshCount. */
+function toSession (digest: string, [username, createdAt, lastUsedAt, expiresAt, refreshCount]: string[]): Session {
   return {
     id: sessionIdOf(digest),
     username: username!,

@@ -1,26 +1,22 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type BrowserContext } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { freePort } from '../../bench/free-port.js'
 import { buildTestApp, DEMO_PASSWORD, DEMO_USERNAME } from '../helpers/build-app.js'
-import { freePort } from '../helpers/free-port.js'
 import { listenOnFreePort } from '../helpers/http.js'
+import { requireBinary, skipWithout } from '../helpers/system-binaries.js'
 
 /**
  * A single-page app in a real browser: Debian's Chromium, headless, loads a page from one
  * origin (a port of 127.0.0.1) that logs in and reads /business/data with fetch on the
  * service, another origin (another port). The browser sends its own preflights and
  * enforces the answers. In CI a missing Chromium fails the test (.ci/run installs it);
- * elsewhere it is skipped with one line.
+ * elsewhere it is skipped with one line (test/helpers/system-binaries.ts).
  */
-const CHROMIUM = '/usr/bin/chromium'
-const chromiumInstalled = existsSync(CHROMIUM)
-if (!chromiumInstalled && !process.env.CI) {
-  console.warn(`Skipping the CORS browser test: no ${CHROMIUM} (Debian's chromium package: apt-get install -y chromium)`)
-}
 
 /** Flags that keep a throwaway headless Chromium quiet: no GPU, no QUIC, no calls home. */
 const CHROMIUM_FLAGS = [
@@ -85,15 +81,15 @@ async function serveApi (corsOrigins: string) {
   return { url, requests }
 }
 
-describe.skipIf(!chromiumInstalled && !process.env.CI)('a page on another origin, in headless Chromium', () => {
+describe.skipIf(skipWithout('chromium', 'the CORS browser test'))('a page on another origin, in headless Chromium', () => {
   let browser: BrowserContext
   let profile: string
 
   beforeAll(async () => {
-    if (!chromiumInstalled) throw new Error(`Chromium is not installed at ${CHROMIUM} (.ci/run installs Debian's chromium package)`)
+    const executablePath = requireBinary('chromium')
     // A fresh profile each run: no cache of an earlier preflight, no state of another run.
     profile = mkdtempSync(join(tmpdir(), 'chromium-profile-'))
-    browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS })
+    browser = await chromium.launchPersistentContext(profile, { executablePath, headless: true, args: CHROMIUM_FLAGS })
   })
 
   afterAll(async () => {

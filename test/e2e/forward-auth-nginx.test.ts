@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import { connect, type AddressInfo } from 'node:net'
@@ -7,10 +6,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it, onTestFinished } from 'vitest'
+import { freePort } from '../../bench/free-port.js'
 import { buildTestApp, DEMO_PASSWORD, DEMO_USERNAME } from '../helpers/build-app.js'
-import { freePort } from '../helpers/free-port.js'
-import { listenOnFreePort } from '../helpers/http.js'
+import { listenOnFreePort, requestFrom } from '../helpers/http.js'
 import { PROJECT_ROOT } from '../helpers/server-process.js'
+import { requireBinary, skipWithout } from '../helpers/system-binaries.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 /**
  * The forward-auth route behind a real gateway: Debian's nginx, configured by
@@ -18,9 +19,7 @@ import { PROJECT_ROOT } from '../helpers/server-process.js'
  * and an upstream of the test's own. In CI a missing nginx fails the test (.ci/run
  * installs it); on a developer's machine without nginx it is skipped.
  */
-const NGINX = '/usr/sbin/nginx'
 const EXAMPLE_CONFIG = join(PROJECT_ROOT, 'examples/nginx.conf')
-const nginxInstalled = existsSync(NGINX)
 
 interface UpstreamRequest {
   method: string
@@ -67,7 +66,7 @@ function canConnect (port: number): Promise<boolean> {
 
 /** Runs nginx in the foreground on examples/nginx.conf, everything it writes under a temporary directory. */
 async function startNginx (authUrl: string, upstreamUrl: string): Promise<string> {
-  if (!nginxInstalled) throw new Error(`nginx is not installed at ${NGINX} (.ci/run installs Debian's nginx package)`)
+  const nginxBinary = requireBinary('nginx')
   const runDir = await mkdtemp(join(tmpdir(), 'forward-auth-nginx-'))
   onTestFinished(() => rm(runDir, { recursive: true, force: true }))
   const port = await freePort()
@@ -83,7 +82,7 @@ async function startNginx (authUrl: string, upstreamUrl: string): Promise<string
 
   // -p and -e keep nginx's prefix and its first error log out of /etc/nginx and /var/log/nginx;
   // one foreground process, so that one signal stops it.
-  const nginx = spawn(NGINX, ['-p', runDir, '-e', join(runDir, 'error.log'), '-c', configFile, '-g', 'daemon off; master_process off;'], {
+  const nginx = spawn(nginxBinary, ['-p', runDir, '-e', join(runDir, 'error.log'), '-c', configFile, '-g', 'daemon off; master_process off;'], {
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let output = ''
@@ -97,21 +96,20 @@ async function startNginx (authUrl: string, upstreamUrl: string): Promise<string
     if (!stopped) nginx.kill('SIGKILL')
   })
 
-  const deadline = Date.now() + 10_000
-  while (!(await canConnect(port))) {
+  await waitFor(async () => {
+    if (await canConnect(port)) return true
     if (nginx.exitCode !== null) {
       const errorLog = await readFile(join(runDir, 'error.log'), 'utf8').catch(() => '')
       throw new Error(`nginx exited with ${nginx.exitCode}: ${output}${errorLog}`)
     }
-    if (Date.now() > deadline) throw new Error(`nginx did not listen on ${port} in time: ${output}`)
-    await sleep(50)
-  }
+    return false
+  }, { timeoutMs: 10_000, what: `nginx to listen on ${port}` })
   return `http://127.0.0.1:${port}`
 }
 
-/** The auth service (FORWARD_AUTH on), the upstream, and nginx in front of both. */
-async function startGateway () {
-  const service = await buildTestApp({ config: { FORWARD_AUTH: 'true' } })
+/** The auth service (FORWARD_AUTH on, and `settings`), the upstream, and nginx in front of both. */
+async function startGateway (settings: Record<string, string | number> = {}) {
+  const service = await buildTestApp({ config: { FORWARD_AUTH: 'true', ...settings } })
   const authUrl = await listenOnFreePort(service.app)
   const upstream = await startUpstream()
   const gatewayUrl = await startNginx(authUrl, upstream.url)
@@ -130,10 +128,10 @@ async function startGateway () {
     return response.json.token
   }
 
-  return { clock: service.clock, upstream, call, login }
+  return { clock: service.clock, logs: service.logs, gatewayUrl, upstream, call, login }
 }
 
-describe.skipIf(!nginxInstalled && !process.env.CI)('nginx auth_request in front of an upstream (examples/nginx.conf)', () => {
+describe.skipIf(skipWithout('nginx', 'the nginx gateway tests'))('nginx auth_request in front of an upstream (examples/nginx.conf)', () => {
   it('lets a request reach the upstream only with a valid token, with X-Auth-User set, until the idle lifetime ends', async () => {
     const { clock, upstream, call, login } = await startGateway()
 
@@ -200,6 +198,21 @@ describe.skipIf(!nginxInstalled && !process.env.CI)('nginx auth_request in front
     expect(response.status).toBe(401)
     expect(response.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"')
     expect(upstream.received).toHaveLength(0)
+  })
+
+  it('passes each client\'s address to the auth service, which throttles and logs by it (TRUST_PROXY=loopback)', async () => {
+    const { gatewayUrl, logs } = await startGateway({ TRUST_PROXY: 'loopback', LOGIN_MAX_PER_IP: 1 })
+    const loginFrom = async (client: string) => (await requestFrom(client, `${gatewayUrl}/auth/login`, {
+      method: 'POST',
+      body: { username: DEMO_USERNAME, password: DEMO_PASSWORD }
+    })).status
+    expect(await loginFrom('127.0.0.2')).toBe(200)
+    expect(await loginFrom('127.0.0.2')).toBe(429)
+    expect(await loginFrom('127.0.0.3')).toBe(200)
+    const loginAddresses = logs
+      .filter((line) => line.msg === 'incoming request' && (line.req as { url: string }).url === '/auth/login')
+      .map((line) => (line.req as { remoteAddress: string }).remoteAddress)
+    expect(loginAddresses).toEqual(['127.0.0.2', '127.0.0.2', '127.0.0.3'])
   })
 
   it('refuses two different tokens (nginx turns the auth service\'s 400 into its own 500)', async () => {

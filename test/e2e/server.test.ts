@@ -31,6 +31,7 @@ describe('the server process', () => {
     ['LOG_LEVEL', 'chatty'],
     ['TOKEN_STORE', 'mysql'],
     ['TRUST_PROXY', 'yes'],
+    ['TRUST_PROXY', '10.0.0.1,10.0.0.0/33'],
     ['CORS_ORIGINS', 'https://app.example.com/']
   ])('stops at start with one line naming %s when it is %j', async (variable, value) => {
     const server = spawnServer({ [variable]: value })

@@ -9,23 +9,16 @@ import { buildTestApp, DEMO_PASSWORD, DEMO_USERNAME } from '../helpers/build-app
 import { listenOnFreePort } from '../helpers/http.js'
 import { listeningUrl, spawnServer } from '../helpers/server-process.js'
 import { selfSignedCertificate } from '../helpers/tls.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 const DEMO_WARNING = new RegExp(`^The demo user ${DEMO_USERNAME.replaceAll('.', '\\.')} can log in`)
-
-async function until (check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
 
 describe('the start-up log', () => {
   it('says where the docs are, and warns while the demo user can log in', async () => {
     const { app, logs } = await buildTestApp({ config: { LOG_LEVEL: 'info' } })
     const baseUrl = await listenOnFreePort(app)
 
-    await until(() => logs.some((line) => line.level === 40 && DEMO_WARNING.test(String(line.msg))))
+    await waitFor(() => logs.some((line) => line.level === 40 && DEMO_WARNING.test(String(line.msg))))
     expect(logs).toContainEqual(expect.objectContaining({ level: 30, docs: `${baseUrl}/docs`, msg: `API documentation and Swagger UI at ${baseUrl}/docs` }))
     expect(JSON.stringify(logs)).not.toContain(DEMO_PASSWORD)
   })
@@ -36,7 +29,7 @@ describe('the start-up log', () => {
     const { app, logs } = await buildTestApp({ config: { LOG_LEVEL: 'debug', USERS_FILE: usersFile } })
     await listenOnFreePort(app)
 
-    await until(() => logs.some((line) => line.msg === 'no demo user: the demo credentials do not log in'))
+    await waitFor(() => logs.some((line) => line.msg === 'no demo user: the demo credentials do not log in'))
     expect(logs.filter((line) => DEMO_WARNING.test(String(line.msg)))).toEqual([])
   })
 
@@ -46,8 +39,8 @@ describe('the start-up log', () => {
     const baseUrl = await listeningUrl(server)
     expect(baseUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/)
 
-    await until(() => server.stdout().includes(`"docs":"${baseUrl}/docs"`))
-    await until(() => server.stdout().includes(`"msg":"The demo user ${DEMO_USERNAME} can log in`))
+    await waitFor(() => server.stdout().includes(`"docs":"${baseUrl}/docs"`))
+    await waitFor(() => server.stdout().includes(`"msg":"The demo user ${DEMO_USERNAME} can log in`))
     const trustingTheCertificate = new Agent({ connect: { ca: readFileSync(certFile) } })
     const docs = await undiciFetch(`${baseUrl}/docs`, { dispatcher: trustingTheCertificate })
     expect(docs.status).toBe(200)

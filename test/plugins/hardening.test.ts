@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { MemoryTokenStore } from '../../src/tokens/memory-token-store.js'
 import { policyFromSeconds } from '../../src/tokens/lifetime.js'
 import { hashPassword } from '../../src/users/password.js'
+import { MAX_TOKEN_LENGTH } from '../../plugins/shared/token-validation.js'
 import { buildTestApp, DEMO_PASSWORD, DEMO_USERNAME, loginToken } from '../helpers/build-app.js'
 
 const OTHER_USER = 'grace@example.com'
@@ -53,6 +54,38 @@ describe('login throttling', () => {
     const { app } = await buildTestApp({ config: { LOGIN_MAX_PER_USERNAME: 3, USERS_FILE: usersFile } })
     for (let i = 0; i < 5; i++) await attempt(app, DEMO_USERNAME, `guess-${i}`, '198.51.100.7')
     expect((await attempt(app, OTHER_USER, OTHER_PASSWORD, '198.51.100.7')).statusCode).toBe(200)
+  })
+
+  it.each([
+    ['50 addresses', (i: number) => `198.51.100.${i}`],
+    ['one address', () => '198.51.100.1']
+  ])('checks at most LOGIN_MAX_PER_USERNAME passwords of 50 concurrent wrong logins from %s', async (_case, addressOf) => {
+    const { app } = await buildTestApp({ config: { LOGIN_MAX_PER_USERNAME: 5, USERS_FILE: usersFile } })
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => attempt(app, DEMO_USERNAME, `guess-${i}`, addressOf(i))))
+    const statuses = answers.map((answer) => answer.statusCode)
+    expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(5)
+    expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(45)
+    // The right password is refused too until the window ends: the guesses used the username's budget.
+    expect((await attempt(app, DEMO_USERNAME, DEMO_PASSWORD, '192.0.2.1')).statusCode).toBe(429)
+  })
+
+  it('gives a successful login\'s attempt back, so it never uses up the failures allowed', async () => {
+    const { app } = await buildTestApp({ config: { LOGIN_MAX_PER_USERNAME: 2, USERS_FILE: usersFile } })
+    expect((await attempt(app, DEMO_USERNAME, 'guess-1')).statusCode).toBe(401)
+    for (let i = 0; i < 3; i++) expect((await attempt(app, DEMO_USERNAME, DEMO_PASSWORD)).statusCode).toBe(200)
+    expect((await attempt(app, DEMO_USERNAME, 'guess-2')).statusCode).toBe(401)
+    expect((await attempt(app, DEMO_USERNAME, 'guess-3')).statusCode).toBe(429)
+  })
+
+  it('counts failures per username in windows of LOGIN_WINDOW_SECONDS on the service\'s clock', async () => {
+    const { app, clock } = await buildTestApp({ config: { LOGIN_MAX_PER_USERNAME: 1, LOGIN_WINDOW_SECONDS: 60, USERS_FILE: usersFile } })
+    expect((await attempt(app, DEMO_USERNAME, 'guess-1')).statusCode).toBe(401)
+    clock.advanceSeconds(45)
+    const refused = await attempt(app, DEMO_USERNAME, 'guess-2')
+    expect(refused.statusCode).toBe(429)
+    expect(refused.headers['retry-after']).toBe('15')
+    clock.advanceSeconds(15)
+    expect((await attempt(app, DEMO_USERNAME, 'guess-3')).statusCode).toBe(401)
   })
 
   it('does not count successful logins against the username', async () => {
@@ -115,17 +148,47 @@ describe('input limits', () => {
 
   it('refuses a header token of the wrong shape without asking the store', async () => {
     const store = new MemoryTokenStore(policyFromSeconds(30, 86400))
-    const validate = vi.spyOn(store, 'validate')
+    const reinflate = vi.spyOn(store, 'reinflate')
     const { app } = await buildTestApp({ tokenStore: store })
     for (const token of ['short', 'x'.repeat(33), 'has spaces in it and is long enough!', '%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%']) {
       const answer = await app.inject({ method: 'GET', url: '/business/data', headers: { token } })
       expect(answer.statusCode).toBe(401)
       expect(answer.headers['www-authenticate']).toBe('Bearer error="invalid_token"')
     }
-    expect(validate).not.toHaveBeenCalled()
+    expect(reinflate).not.toHaveBeenCalled()
     const token = await loginToken(app)
     expect((await app.inject({ method: 'GET', url: '/business/data', headers: { token } })).statusCode).toBe(200)
-    expect(validate).toHaveBeenCalledTimes(1)
+    expect(reinflate).toHaveBeenCalledTimes(1)
+  })
+
+  describe('oversized and escape-heavy header tokens', () => {
+    /** Every route that takes a token, with FORWARD_AUTH on. */
+    const TOKEN_ROUTES = [
+      ['GET', '/business/data'], ['GET', '/data'], ['POST', '/auth/logout'], ['POST', '/auth/logout-all'],
+      ['GET', '/auth/sessions'], ['GET', '/auth/verify']
+    ] as const
+    // JSON escapes a quote or a backslash in two bytes and a control character in six: the
+    // business service's call to validateToken must stay inside the 16 KiB body limit.
+    const TOKENS = {
+      '9,000 quotes': '"'.repeat(9000),
+      '9,000 backslashes': '\\'.repeat(9000),
+      'control characters, one past the contract\'s longest token': '\u0001'.repeat(MAX_TOKEN_LENGTH + 1),
+      'the contract\'s longest token, in quotes': '"'.repeat(MAX_TOKEN_LENGTH),
+      'the contract\'s longest token, in control characters': '\u001f'.repeat(MAX_TOKEN_LENGTH)
+    }
+
+    it.each(Object.entries(TOKENS))('answer 401 invalid_token on every route, never a 5xx or an error line, to %s', async (_name, token) => {
+      const { app, logs } = await buildTestApp({ config: { FORWARD_AUTH: true } })
+      for (const [method, url] of TOKEN_ROUTES) {
+        for (const headers of [{ token }, { authorization: `Bearer ${token}` }]) {
+          const answer = await app.inject({ method, url, headers })
+          expect(answer.statusCode, `${method} ${url} ${Object.keys(headers)[0]}`).toBe(401)
+          expect(answer.headers['www-authenticate']).toBe('Bearer error="invalid_token"')
+          expect(answer.json()).toMatchObject({ statusCode: 401, error: 'Unauthorized' })
+        }
+      }
+      expect(logs.filter((line) => (line.level as number) >= 50)).toEqual([])
+    })
   })
 })
 

@@ -1,11 +1,11 @@
 import { describe, it } from 'vitest'
 import { MemoryTokenStore } from '../../src/tokens/memory-token-store.js'
 import { RedisTokenStore } from '../../src/tokens/redis-token-store.js'
-import { deleteKeys, testRedisClient, uniquePrefix } from '../helpers/redis.js'
+import { deleteKeys, skipWithoutRedis, testRedisClient, uniquePrefix } from '../helpers/redis.js'
 import { checkAgainstModel, MODEL_POLICY } from './token-store.model.js'
 
 /*
- * Random sequences of issue, validate, revoke, revokeAllForUser, removeExpired,
+ * Random sequences of issue, reinflate, revoke, revokeAllForUser, removeExpired,
  * listForUser and clock moves, checked step by step against a plain model of the
  * contract (token-store.model.ts), for each store.
  */
@@ -21,8 +21,8 @@ describe('TokenStore against its model', () => {
     })
   }, 60_000)
 
-  it('the Redis store behaves as the model', async () => {
-    // Real Redis at TEST_REDIS_URL: without it this test fails (a command errors), it never skips.
+  // Real Redis at TEST_REDIS_URL: skipped without one outside CI, failed in CI.
+  it.skipIf(skipWithoutRedis('the Redis store\'s model test'))('the Redis store behaves as the model', async () => {
     const client = testRedisClient()
     await client.ping()
     await checkAgainstModel({
