@@ -1,7 +1,7 @@
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, onRequestHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
-import { createRedisClient } from '../src/tokens/create-token-store.js'
+import { createRedisClient } from '../src/redis.js'
 import { normalizeUsername } from '../src/users/user-store.js'
 import type { Credentials } from './auth/schemas.js'
 
@@ -31,7 +31,7 @@ const LOCAL_COUNTERS = 50_000
  */
 const loginThrottle: FastifyPluginAsync = async (fastify) => {
   const { config } = fastify
-  const redis = config.TOKEN_STORE === 'redis' ? createRedisClient(config.REDIS_URL!, fastify.log) : undefined
+  const redis = config.TOKEN_STORE === 'redis' ? createRedisClient(config, fastify.log) : undefined
   if (redis !== undefined) fastify.addHook('onClose', async () => { redis.disconnect() })
 
   await fastify.register(rateLimit, {

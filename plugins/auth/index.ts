@@ -91,7 +91,7 @@ const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (fastify,
       request.log.info({ username: result.reason === 'wrong-password' ? result.user.username : undefined, reason: result.reason }, 'login failed')
       return sendError(reply, 401, 'Invalid username or password')
     }
-    const token = generateToken()
+    const token = generateToken(result.user.username)
     const now = clock.now()
     const record = await store.issue(digestToken(token), result.user.username, now)
     request.log.info({ username: record.username, session: record.id }, 'login succeeded')
