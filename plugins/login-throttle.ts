@@ -1,19 +1,21 @@
-import rateLimit from '@fastify/rate-limit'
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, onRequestHookHandler } from 'fastify'
+import rateLimit, { normalizeIP } from '@fastify/rate-limit'
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
-import { createRedisClient } from '../src/redis.js'
-import { normalizeUsername } from '../src/users/user-store.js'
-import type { Credentials } from './auth/schemas.js'
-
-type RateLimiter = ReturnType<FastifyInstance['createRateLimit']>
+import { StoreUnavailableError } from '../src/store-unavailable-error.js'
+import type { AttemptCounter } from '../src/throttle/attempt-counter.js'
+import { MemoryAttemptCounter } from '../src/throttle/memory-attempt-counter.js'
+import { RedisAttemptCounter } from '../src/throttle/redis-attempt-counter.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     loginThrottle: {
-      /** onRequest hook: every login attempt of one client address counts. */
-      perAddress: onRequestHookHandler
-      /** Failed logins of one username: peek before verifying, count after a failure. */
-      usernameFailures: RateLimiter
+      /** onRequest hook: every login attempt of one client address counts; 503 when its store cannot answer. */
+      perAddress: onRequestAsyncHookHandler
+      /**
+       * Password checks per username (normalized): one is taken before each check, so that
+       * concurrent guesses cannot pass the limit, and given back when the login succeeds.
+       */
+      perUsername: AttemptCounter
     }
   }
 }
@@ -22,44 +24,70 @@ declare module 'fastify' {
 const LOCAL_COUNTERS = 50_000
 
 /**
- * Login throttling with @fastify/rate-limit, per client address (all attempts) and per
- * username (failures only, so a password-guessing run against one account is slowed
- * whichever addresses it comes from, while other users' failures never block a login).
- * With TOKEN_STORE=redis the counters live in Redis too, so limits hold across instances;
- * if Redis fails, throttling steps aside and the token store's 503 answers instead.
+ * The prefix one IPv6 client is counted by. A /64 is the smallest network handed to a
+ * subscriber or a LAN (RFC 6177; SLAAC needs it), so one client can rotate addresses
+ * inside its /64 at will, but rarely has more than a few /64s; a wider prefix would make
+ * the neighbours of a provider's customers share one count.
+ */
+const IPV6_CLIENT_PREFIX = 64
+
+/**
+ * The per-address throttling key of a client address: an IPv6 address stands for its /64,
+ * an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, as a dual-stack socket gives) for the
+ * IPv4 address. @fastify/rate-limit's own normalization, which its default key applies.
+ */
+export function addressKey (ip: string): string {
+  return `address:${normalizeIP(ip, IPV6_CLIENT_PREFIX)}`
+}
+
+/**
+ * Login throttling: per client address (all attempts) with @fastify/rate-limit, and per
+ * username (password checks, successful ones given back) with an AttemptCounter, so a
+ * password-guessing run against one account is slowed whichever addresses it comes from,
+ * while other users' failures never block a login. With TOKEN_STORE=redis both count in
+ * Redis, so limits hold across instances. They fail closed: when Redis cannot answer, a
+ * login gets 503 before any password check, whatever the password.
  * @see {@link https://github.com/fastify/fastify-rate-limit}
  */
 const loginThrottle: FastifyPluginAsync = async (fastify) => {
-  const { config } = fastify
-  const redis = config.TOKEN_STORE === 'redis' ? createRedisClient(config, fastify.log) : undefined
-  if (redis !== undefined) fastify.addHook('onClose', async () => { redis.disconnect() })
+  const { config, redis } = fastify
+  const nameSpace = `${config.REDIS_KEY_PREFIX}login-throttle:`
+  const timeWindow = config.LOGIN_WINDOW_SECONDS * 1000
 
   await fastify.register(rateLimit, {
     global: false,
     cache: LOCAL_COUNTERS,
     redis,
-    nameSpace: `${config.REDIS_KEY_PREFIX}login-throttle:`,
-    skipOnError: true,
+    nameSpace,
+    // A count that cannot be read must not wave attempts through (perAddress turns it into a 503).
+    skipOnError: false,
     errorResponseBuilder: (_request, context) => ({
       statusCode: 429,
       error: 'Too Many Requests',
       message: `Too many login attempts; retry in ${context.after}`
     })
   })
+  const addressLimit = fastify.rateLimit({
+    max: config.LOGIN_MAX_PER_IP,
+    timeWindow,
+    keyGenerator: (request: FastifyRequest) => addressKey(request.ip)
+  })
 
-  const timeWindow = config.LOGIN_WINDOW_SECONDS * 1000
+  const usernamePolicy = { max: config.LOGIN_MAX_PER_USERNAME, windowMs: timeWindow }
   fastify.decorate('loginThrottle', {
-    perAddress: fastify.rateLimit({
-      max: config.LOGIN_MAX_PER_IP,
-      timeWindow,
-      keyGenerator: (request: FastifyRequest) => `address:${request.ip}`
-    }),
-    usernameFailures: fastify.createRateLimit({
-      max: config.LOGIN_MAX_PER_USERNAME,
-      timeWindow,
-      keyGenerator: (request: FastifyRequest) => `username:${normalizeUsername((request.body as Credentials).username)}`
-    })
+    perAddress: async function (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
+      try {
+        await addressLimit.call(this, request, reply)
+      } catch (err) {
+        // rate-limit throws the 429 answer built above, or its store's failure.
+        if ((err as { statusCode?: number }).statusCode === 429) throw err
+        throw new StoreUnavailableError(`Login throttle: ${(err as Error).message}`, { cause: err })
+      }
+    },
+    perUsername: redis === undefined
+      ? new MemoryAttemptCounter(usernamePolicy, LOCAL_COUNTERS)
+      : new RedisAttemptCounter({ client: redis, policy: usernamePolicy, keyPrefix: `${nameSpace}username:` })
   })
 }
 
-export default fp(loginThrottle, { name: 'login-throttle', dependencies: ['config'] })
+export default fp(loginThrottle, { name: 'login-throttle', dependencies: ['config', 'redis'] })

@@ -19,11 +19,11 @@ export interface TokenStorePluginOptions {
  * readiness checks, makes it the source of the tokens gauge and closes it with the server.
  */
 const tokenStorePlugin: FastifyPluginAsync<TokenStorePluginOptions> = async (fastify, options) => {
-  const store = options.store ?? createTokenStore(fastify.config, fastify.log)
+  const store = options.store ?? createTokenStore(fastify.config, fastify.redis, fastify.log)
   fastify.decorate('tokenStore', store)
   fastify.readinessChecks.set('token-store', () => store.ping())
   fastify.metrics.setTokenCount(() => store.size())
   fastify.addHook('onClose', async () => { await store.close() })
 }
 
-export default fp(tokenStorePlugin, { name: 'token-store', dependencies: ['config', 'health', 'metrics'] })
+export default fp(tokenStorePlugin, { name: 'token-store', dependencies: ['config', 'health', 'metrics', 'redis'] })

@@ -15,12 +15,13 @@ import loadShedding from '../plugins/load-shedding.js'
 import loginThrottle from '../plugins/login-throttle.js'
 import metrics from '../plugins/metrics.js'
 import openapi from '../plugins/openapi.js'
+import redis from '../plugins/redis.js'
 import securityHeaders from '../plugins/security-headers.js'
 import tokenStorePlugin from '../plugins/token-store.js'
 import { pathOf } from '../plugins/shared/url-path.js'
 import users from '../plugins/users.js'
 import { systemClock, type Clock } from './clock.js'
-import { loadConfig, trustProxyHops, type Config, type ConfigSource } from './config.js'
+import { loadConfig, trustedProxies, type Config, type ConfigSource, type TrustedProxies } from './config.js'
 import type { TokenStore } from './tokens/token-store.js'
 
 export interface BuildAppOptions {
@@ -63,7 +64,7 @@ export function serverOptions (config: Config, logger: BuildAppOptions['logger']
           },
           ...(logger === undefined ? {} : { stream: logger.stream })
         },
-    trustProxy: trustProxyHops(config),
+    trustProxy: fastifyTrustProxy(trustedProxies(config)),
     // Bodies here are a few hundred bytes of credentials; anything larger is not ours.
     bodyLimit: 16 * 1024,
     requestTimeout: 30_000,
@@ -84,6 +85,16 @@ export function serverOptions (config: Config, logger: BuildAppOptions['logger']
 }
 
 /**
+ * Fastify's `trustProxy` for TRUST_PROXY. Fastify 5 fails closed on a bare number
+ * (lib/request.js: a hop count "cannot validate the immediate peer"), so hops go as the
+ * function proxy-addr calls for each address from the socket outwards: the nearest `hops`
+ * are proxies. A list goes as it is: proxy-addr trusts exactly those addresses.
+ */
+function fastifyTrustProxy (trusted: TrustedProxies): FastifyServerOptions['trustProxy'] {
+  return typeof trusted === 'number' ? (_address: string, hop: number) => hop < trusted : trusted
+}
+
+/**
  * The whole service in one process: configuration and infrastructure, then the auth
  * service (its stores and cleanup job encapsulated with its routes), then the business
  * service, which reaches auth only through `inject()` on /auth/validateToken.
@@ -92,6 +103,11 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
   const config = loadConfig(options.config ?? {})
   const clock = options.clock ?? systemClock
   const app = Fastify(serverOptions(config, options.logger)).withTypeProvider<TypeBoxTypeProvider>()
+  const trusted = trustedProxies(config)
+  if (typeof trusted === 'number' && trusted > 0) {
+    app.log.warn({ trustProxy: trusted }, 'TRUST_PROXY is a hop count: any client that reaches this server directly can ' +
+      'choose its address with X-Forwarded-For; a list of the proxies\' addresses is safer (README, "Behind a proxy")')
+  }
 
   await app.register(configPlugin, { config })
   await app.register(errorHandler)
@@ -104,6 +120,7 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
   await app.register(inProcessRoutes)
 
   await app.register(async function authService (auth) {
+    await auth.register(redis)
     await auth.register(tokenStorePlugin, { store: options.tokenStore })
     await auth.register(users)
     await auth.register(cleanup, { clock })

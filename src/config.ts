@@ -1,3 +1,5 @@
+import { isIP } from 'node:net'
+import proxyAddr from '@fastify/proxy-addr'
 import envSchema from 'env-schema'
 import { Type, type Static } from 'typebox'
 
@@ -23,8 +25,12 @@ export const ConfigSchema = Type.Object({
   REDIS_CLUSTER: Type.Boolean({ default: false, description: 'REDIS_URL names a Redis Cluster' }),
   // Braces would move the hash tag that keeps each user's keys in one cluster slot.
   REDIS_KEY_PREFIX: Type.String({ pattern: '^[^{}]*$', default: 'token-auth:', description: 'prefix of every Redis key the service writes' }),
-  // A string, not a boolean or number: env values are text and `false | hops` is one setting.
-  TRUST_PROXY: Type.String({ pattern: '^(false|[0-9]+)$', default: 'false', description: '`false` or the number of proxy hops' }),
+  // A string, not a boolean or number: env values are text and `false | hops | list` is one setting (trustedProxies reads it).
+  TRUST_PROXY: Type.String({
+    minLength: 1,
+    default: 'false',
+    description: '`false`, the number of proxy hops, or a comma-separated list of proxy addresses and CIDRs'
+  }),
   TLS_CERT_FILE: Type.Optional(Type.String({ minLength: 1 })),
   TLS_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
   USERS_FILE: Type.Optional(Type.String({ minLength: 1 })),
@@ -70,6 +76,7 @@ export function loadConfig (source: ConfigSource, { dotenv = false } = {}): Conf
   if ((config.TLS_CERT_FILE === undefined) !== (config.TLS_KEY_FILE === undefined)) {
     throw new ConfigError('Invalid configuration: TLS_CERT_FILE and TLS_KEY_FILE must be set together')
   }
+  trustedProxies(config)
   return config
 }
 
@@ -105,7 +112,33 @@ function describeFirstError (err: unknown): string {
   return `${variable} ${first.message ?? 'is invalid'}${allowed ? ` (${allowed.join(', ')})` : ''}`
 }
 
-/** Fastify's `trustProxy` option from TRUST_PROXY. */
-export function trustProxyHops (config: Config): false | number {
-  return config.TRUST_PROXY === 'false' ? false : Number(config.TRUST_PROXY)
+/**
+ * Whose `X-Forwarded-For` is believed, from TRUST_PROXY: nobody (`false`); the nearest
+ * `hops` proxies, whoever they are; or the proxies at these addresses and ranges (IPv4 or
+ * IPv6 addresses, CIDRs, and proxy-addr's names `loopback`, `linklocal`, `uniquelocal`).
+ */
+export type TrustedProxies = false | number | string[]
+
+/** The names proxy-addr gives to the loopback, link-local and private ranges. */
+const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+/** TRUST_PROXY read; a ConfigError naming it when an entry of a list is no address or range. */
+export function trustedProxies (config: Config): TrustedProxies {
+  const setting = config.TRUST_PROXY.trim()
+  if (setting === 'false') return false
+  if (/^[0-9]+$/.test(setting)) return Number(setting)
+  const entries = setting.split(',').map((entry) => entry.trim())
+  try {
+    for (const entry of entries) {
+      // Strict first: proxy-addr also takes shorthands such as `1.5` (1.0.0.5), surely a typing mistake here.
+      const address = entry.split('/')[0]!
+      if (!NAMED_RANGES.has(entry) && isIP(address) === 0) throw new Error(`invalid IP address: ${address}`)
+    }
+    // Then the compiler Fastify runs on the list: what it refuses here would stop the server later.
+    proxyAddr.compile(entries)
+  } catch (err) {
+    throw new ConfigError('Invalid configuration: TRUST_PROXY must be false, a number of proxy hops, or a ' +
+      `comma-separated list of proxy addresses and CIDRs (${(err as Error).message})`)
+  }
+  return entries
 }

@@ -6,6 +6,8 @@ import { ConcurrencyLimiter } from '../../src/concurrency-limiter.js'
 import { secondsLeft } from '../../src/tokens/lifetime.js'
 import { digestToken, generateToken, isTokenShaped } from '../../src/tokens/token.js'
 import type { TokenRecord } from '../../src/tokens/token-store.js'
+import type { AuthenticationResult } from '../../src/users/authenticator.js'
+import { normalizeUsername } from '../../src/users/user-store.js'
 import { IN_PROCESS_ONLY } from '../in-process-routes.js'
 import { loginOutcome } from '../metrics.js'
 import { readPresentedToken, sendBearerChallenge, tokenRouteSchema } from '../shared/bearer.js'
@@ -79,18 +81,31 @@ const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (fastify,
     }
   }, async (request, reply) => {
     const { username, password } = request.body
-    const failures = await fastify.loginThrottle.usernameFailures(request, { increment: false })
-    if (!failures.isAllowed && failures.remaining === 0) {
-      reply.header('retry-after', String(failures.ttlInSeconds))
-      return sendError(reply, 429, `Too many failed logins for this username; retry in ${failures.ttlInSeconds} seconds`)
+    // The attempt is taken before the password check, atomically: concurrent guesses cannot
+    // all pass a count read first. It is given back when no failed check came of it.
+    const { perUsername } = fastify.loginThrottle
+    const throttleKey = normalizeUsername(username)
+    const attempt = await perUsername.take(throttleKey, clock.now())
+    if (!attempt.granted) {
+      const retryIn = secondsLeft(attempt.resetsAt, clock.now())
+      reply.header('retry-after', String(retryIn))
+      return sendError(reply, 429, `Too many failed logins for this username; retry in ${retryIn} seconds`)
     }
-    const result = await passwordChecks.run(() => fastify.authenticator.authenticate(username, password))
+    let result: AuthenticationResult
+    try {
+      result = await passwordChecks.run(() => fastify.authenticator.authenticate(username, password))
+    } catch (err) {
+      // No check was made (the queue was full, the user store down): the attempt does not count.
+      // Best effort: the error that stopped the check, not a failure to give back, is the answer.
+      await perUsername.giveBack(throttleKey, clock.now()).catch(() => {})
+      throw err
+    }
     if (!result.ok) {
-      await fastify.loginThrottle.usernameFailures(request)
       // The username is logged only when it exists: a mistyped password often lands in it.
       request.log.info({ username: result.reason === 'wrong-password' ? result.user.username : undefined, reason: result.reason }, 'login failed')
       return sendError(reply, 401, 'Invalid username or password')
     }
+    await perUsername.giveBack(throttleKey, clock.now())
     const token = generateToken(result.user.username)
     const now = clock.now()
     const record = await store.issue(digestToken(token), result.user.username, now)

@@ -1,6 +1,6 @@
 import type { ChainableCommander, Cluster, Redis } from 'ioredis'
 import { silentLogger, type Logger } from '../logger.js'
-import type { RedisClient } from '../redis.js'
+import { askRedis, withScripts, type RedisClient, type ScriptCommands } from '../redis-client.js'
 import { StoreUnavailableError } from '../store-unavailable-error.js'
 import type { TokenLifetimePolicy } from './lifetime.js'
 import { routingTagOf, routingTagOfDigest, sessionIdOf } from './token.js'
@@ -17,8 +17,10 @@ import type { TokenRecord, TokenStore } from './token-store.js'
  *                                 as long as the user's newest session could
  *
  * Every operation is one Lua script on the keys of one slot: atomic across instances, one
- * round trip, and never a key of two slots (ERR CROSSSLOT on a cluster). A validation
- * reads and rewrites the session key alone: GET, then SET with PX. No key is global.
+ * round trip, and never a key of two slots (ERR CROSSSLOT on a cluster). Each script
+ * declares the key that routes it to its slot's master; any other key it touches it builds
+ * from the slot's prefix (ARGV), so that key is in the same slot. A validation reads and
+ * rewrites the session key alone: GET, then SET with PX. No key is global.
  * Times come from the caller (ARGV), never from Redis's clock, so every instance and every
  * test agrees on "now"; TTLs are relative (PX, PEXPIRE), a backstop behind that check.
  */
@@ -28,12 +30,11 @@ const SESSION_FIELDS = "'>dddd'"
 const SESSION_HEADER_BYTES = 32
 
 const SCRIPTS = {
-  // KEYS: session, user index. ARGV: now, idle, max, session id, digest, username,
-  // the slot's key prefix, index TTL. Returns the session.
-  tokenIssue: {
-    keys: 2,
-    lua: `
+  // KEYS: session. ARGV: now, idle, max, session id, digest, username, the slot's key
+  // prefix, index TTL. Returns the session.
+  tokenIssue: `
 local now, idle, max = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local index = ARGV[7] .. 'u:' .. ARGV[6]
 local previous = redis.call('GET', KEYS[1])
 if previous then
   local owner = string.sub(previous, ${SESSION_HEADER_BYTES + 1})
@@ -42,19 +43,16 @@ end
 local expires_at = math.min(now + idle, now + max)
 local session = struct.pack(${SESSION_FIELDS}, now, now, expires_at, 0) .. ARGV[6]
 redis.call('SET', KEYS[1], session, 'PX', expires_at - now)
-local entries = redis.call('HGETALL', KEYS[2])
+local entries = redis.call('HGETALL', index)
 for i = 1, #entries, 2 do
-  if redis.call('EXISTS', ARGV[7] .. 't:' .. entries[i + 1]) == 0 then redis.call('HDEL', KEYS[2], entries[i]) end
+  if redis.call('EXISTS', ARGV[7] .. 't:' .. entries[i + 1]) == 0 then redis.call('HDEL', index, entries[i]) end
 end
-redis.call('HSET', KEYS[2], ARGV[4], ARGV[5])
-if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[8]) then redis.call('PEXPIRE', KEYS[2], ARGV[8]) end
-return session`
-  },
+redis.call('HSET', index, ARGV[4], ARGV[5])
+if redis.call('PTTL', index) < tonumber(ARGV[8]) then redis.call('PEXPIRE', index, ARGV[8]) end
+return session`,
 
   // KEYS: session. ARGV: now, idle, max. Returns the reinflated session, or nil.
-  tokenValidate: {
-    keys: 1,
-    lua: `
+  tokenValidate: `
 local session = redis.call('GET', KEYS[1])
 if not session then return nil end
 local created, _, expires_at, refreshes = struct.unpack(${SESSION_FIELDS}, session)
@@ -66,39 +64,30 @@ end
 expires_at = math.min(now + tonumber(ARGV[2]), created + tonumber(ARGV[3]))
 session = struct.pack(${SESSION_FIELDS}, created, now, expires_at, refreshes + 1) .. string.sub(session, ${SESSION_HEADER_BYTES + 1})
 redis.call('SET', KEYS[1], session, 'PX', expires_at - now)
-return session`
-  },
+return session`,
 
   // KEYS: session. ARGV: now, the slot's key prefix, session id. Returns the session if it was live, else nil.
-  tokenRevoke: {
-    keys: 1,
-    lua: `
+  tokenRevoke: `
 local session = redis.call('GET', KEYS[1])
 if not session then return nil end
 redis.call('DEL', KEYS[1])
 redis.call('HDEL', ARGV[2] .. 'u:' .. string.sub(session, ${SESSION_HEADER_BYTES + 1}), ARGV[3])
 local _, _, expires_at = struct.unpack(${SESSION_FIELDS}, session)
 if tonumber(ARGV[1]) >= expires_at then return nil end
-return session`
-  },
+return session`,
 
   // KEYS: user index. ARGV: the slot's key prefix. Returns how many sessions it removed.
-  tokenRevokeAll: {
-    keys: 1,
-    lua: `
+  tokenRevokeAll: `
 local removed = 0
 for _, digest in ipairs(redis.call('HVALS', KEYS[1])) do
   removed = removed + redis.call('DEL', ARGV[1] .. 't:' .. digest)
 end
 redis.call('DEL', KEYS[1])
-return removed`
-  },
+return removed`,
 
   // KEYS: user index. ARGV: the slot's key prefix, now. Returns id, session, id, session...
   // of the live sessions; drops the entries whose session is gone.
-  tokenList: {
-    keys: 1,
-    lua: `
+  tokenList: `
 local now = tonumber(ARGV[2])
 local entries = redis.call('HGETALL', KEYS[1])
 local live = {}
@@ -115,13 +104,11 @@ for i = 1, #entries, 2 do
   end
 end
 return live`
-  }
 } as const
 
 type ScriptName = keyof typeof SCRIPTS
 type ScriptArgument = string | number
-/** The scripts as client commands; the Buffer forms answer the session's bytes as they are. */
-type ScriptCommands = { [name in ScriptName | `${ScriptName}Buffer`]: (...args: ScriptArgument[]) => Promise<unknown> }
+/** A pipeline of the scripts; the Buffer forms answer the session's bytes as they are. */
 type ScriptPipeline = ChainableCommander & { [name in ScriptName | `${ScriptName}Buffer`]: (...args: ScriptArgument[]) => ScriptPipeline }
 
 /**
@@ -143,8 +130,7 @@ export interface RedisTokenStoreOptions {
   policy: TokenLifetimePolicy
   /** Prefix of every key, so that several services or test runs share one Redis. */
   keyPrefix: string
-  /** Whether close() ends the client's connection (true when the store made the client). */
-  ownsClient?: boolean
+  /** Where a revocation that no replica confirmed is reported (cluster only). */
   log?: Logger
 }
 
@@ -154,23 +140,17 @@ export interface RedisTokenStoreOptions {
  * memory, a Redis node and a Redis Cluster).
  */
 export class RedisTokenStore implements TokenStore {
-  readonly #redis: RedisClient & ScriptCommands
+  readonly #redis: RedisClient & ScriptCommands<ScriptName>
   readonly #policy: TokenLifetimePolicy
   readonly #prefix: string
   readonly #sessionKeyPattern: RegExp
-  readonly #ownsClient: boolean
   readonly #log: Logger
 
-  constructor ({ client, policy, keyPrefix, ownsClient = false, log = silentLogger }: RedisTokenStoreOptions) {
-    for (const [name, { lua, keys }] of Object.entries(SCRIPTS)) {
-      // defineCommand sends EVALSHA, and the script body only when Redis lacks it.
-      if (!(name in client)) client.defineCommand(name, { lua, numberOfKeys: keys })
-    }
-    this.#redis = client as RedisClient & ScriptCommands
+  constructor ({ client, policy, keyPrefix, log = silentLogger }: RedisTokenStoreOptions) {
+    this.#redis = withScripts(client, SCRIPTS)
     this.#policy = policy
     this.#prefix = keyPrefix
     this.#sessionKeyPattern = new RegExp(`^${keyPrefix.replace(/[.*+?^$()|[\]\\]/g, '\\$&')}\\{[A-Za-z0-9_-]+\\}:t:`)
-    this.#ownsClient = ownsClient
     this.#log = log
   }
 
@@ -178,16 +158,15 @@ export class RedisTokenStore implements TokenStore {
     const tag = routingTagOfDigest(digest)
     if (tag !== routingTagOf(username)) throw new Error('issue: the token was not generated for this user (its routing tag differs)')
     const slot = this.#slotPrefix(tag)
-    const session = await this.#call(() => this.#redis.tokenIssueBuffer(
-      this.#sessionKey(digest), `${slot}u:${username}`,
-      now, this.#policy.idleTtlMs, this.#policy.maxLifetimeMs, sessionIdOf(digest), sessionDigest(digest), username, slot,
+    const session = await askRedis(() => this.#redis.tokenIssueBuffer(
+      this.#sessionKey(digest), now, this.#policy.idleTtlMs, this.#policy.maxLifetimeMs, sessionIdOf(digest), sessionDigest(digest), username, slot,
       this.#policy.maxLifetimeMs + INDEX_CLOCK_ALLOWANCE_MS
     ))
     return toRecord(sessionIdOf(digest), session as Buffer)
   }
 
   async validate (digest: string, now: number): Promise<TokenRecord | null> {
-    const session = await this.#call(() => this.#redis.tokenValidateBuffer(
+    const session = await askRedis(() => this.#redis.tokenValidateBuffer(
       this.#sessionKey(digest), now, this.#policy.idleTtlMs, this.#policy.maxLifetimeMs
     ))
     return session === null ? null : toRecord(sessionIdOf(digest), session as Buffer)
@@ -206,7 +185,7 @@ export class RedisTokenStore implements TokenStore {
 
   async listForUser (username: string, now: number): Promise<TokenRecord[]> {
     const slot = this.#slotPrefix(routingTagOf(username))
-    const flat = await this.#call(() => this.#redis.tokenListBuffer(`${slot}u:${username}`, slot, now)) as Buffer[]
+    const flat = await askRedis(() => this.#redis.tokenListBuffer(`${slot}u:${username}`, slot, now)) as Buffer[]
     const records: TokenRecord[] = []
     for (let i = 0; i < flat.length; i += 2) records.push(toRecord(flat[i]!.toString(), flat[i + 1]!))
     return records.sort((a, b) => a.createdAt - b.createdAt)
@@ -231,28 +210,21 @@ export class RedisTokenStore implements TokenStore {
    */
   async size (): Promise<number> {
     const nodes = this.#redis.isCluster ? (this.#redis as Cluster).nodes('master') : [this.#redis as Redis]
-    const counts = await this.#call(() => Promise.all(nodes.map((node) => this.#countSessionKeys(node))))
+    const counts = await askRedis(() => Promise.all(nodes.map((node) => this.#countSessionKeys(node))))
     return counts.reduce((sum, count) => sum + count, 0)
   }
 
   async ping (): Promise<void> {
     if (!this.#redis.isCluster) {
-      await this.#call(() => this.#redis.ping())
+      await askRedis(() => this.#redis.ping())
       return
     }
-    const info = await this.#call(() => (this.#redis as Cluster).cluster('INFO'))
+    const info = await askRedis(() => (this.#redis as Cluster).cluster('INFO'))
     if (!/^cluster_state:ok/m.test(info)) throw new StoreUnavailableError('Redis Cluster: cluster_state is not ok')
   }
 
-  async close (): Promise<void> {
-    if (!this.#ownsClient) return
-    try {
-      await this.#redis.quit()
-    } catch {
-      // Redis is gone already: nothing left to close.
-      this.#redis.disconnect()
-    }
-  }
+  /** Nothing of its own to close: the connection belongs to whoever made it (plugins/redis.ts closes it). */
+  async close (): Promise<void> {}
 
   /** `<prefix>{<tag>}:`: what every key of one user's slot begins with. */
   #slotPrefix (tag: string): string {
@@ -270,8 +242,8 @@ export class RedisTokenStore implements TokenStore {
    * shard has none, say after a failover) the revocation stands on the master alone: logged.
    */
   async #revocation (script: 'tokenRevokeBuffer' | 'tokenRevokeAll', key: string, ...args: ScriptArgument[]): Promise<unknown> {
-    if (!this.#redis.isCluster) return this.#call(() => this.#redis[script](key, ...args))
-    const replies = await this.#call(async () => {
+    if (!this.#redis.isCluster) return askRedis(() => this.#redis[script](key, ...args))
+    const replies = await askRedis(async () => {
       const pipeline = this.#redis.pipeline() as ScriptPipeline
       return await pipeline[script](key, ...args).wait(1, REPLICA_ACK_TIMEOUT_MS).exec()
     })
@@ -297,16 +269,6 @@ export class RedisTokenStore implements TokenStore {
     } while (cursor !== '0' && seen.size < SIZE_SCAN_KEYS)
     if (cursor === '0') return sessions.size
     return Math.round(await node.dbsize() * sessions.size / seen.size)
-  }
-
-  /** Runs one Redis call; any failure to get an answer becomes a StoreUnavailableError (a 503). */
-  async #call<T> (operation: () => Promise<T>): Promise<T> {
-    try {
-      return await operation()
-    } catch (err) {
-      if (err instanceof StoreUnavailableError) throw err
-      throw new StoreUnavailableError(`Redis: ${(err as Error).message}`, { cause: err })
-    }
   }
 }
 

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { buildTestApp, DEMO_PASSWORD, DEMO_USERNAME } from '../helpers/build-app.js'
 import { freePort } from '../helpers/free-port.js'
-import { listenOnFreePort } from '../helpers/http.js'
+import { listenOnFreePort, requestFrom } from '../helpers/http.js'
 import { PROJECT_ROOT } from '../helpers/server-process.js'
 
 /**
@@ -109,9 +109,9 @@ async function startNginx (authUrl: string, upstreamUrl: string): Promise<string
   return `http://127.0.0.1:${port}`
 }
 
-/** The auth service (FORWARD_AUTH on), the upstream, and nginx in front of both. */
-async function startGateway () {
-  const service = await buildTestApp({ config: { FORWARD_AUTH: 'true' } })
+/** The auth service (FORWARD_AUTH on, and `settings`), the upstream, and nginx in front of both. */
+async function startGateway (settings: Record<string, string | number> = {}) {
+  const service = await buildTestApp({ config: { FORWARD_AUTH: 'true', ...settings } })
   const authUrl = await listenOnFreePort(service.app)
   const upstream = await startUpstream()
   const gatewayUrl = await startNginx(authUrl, upstream.url)
@@ -130,7 +130,7 @@ async function startGateway () {
     return response.json.token
   }
 
-  return { clock: service.clock, upstream, call, login }
+  return { clock: service.clock, logs: service.logs, gatewayUrl, upstream, call, login }
 }
 
 describe.skipIf(!nginxInstalled && !process.env.CI)('nginx auth_request in front of an upstream (examples/nginx.conf)', () => {
@@ -200,6 +200,21 @@ describe.skipIf(!nginxInstalled && !process.env.CI)('nginx auth_request in front
     expect(response.status).toBe(401)
     expect(response.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"')
     expect(upstream.received).toHaveLength(0)
+  })
+
+  it('passes each client\'s address to the auth service, which throttles and logs by it (TRUST_PROXY=loopback)', async () => {
+    const { gatewayUrl, logs } = await startGateway({ TRUST_PROXY: 'loopback', LOGIN_MAX_PER_IP: 1 })
+    const loginFrom = async (client: string) => (await requestFrom(client, `${gatewayUrl}/auth/login`, {
+      method: 'POST',
+      body: { username: DEMO_USERNAME, password: DEMO_PASSWORD }
+    })).status
+    expect(await loginFrom('127.0.0.2')).toBe(200)
+    expect(await loginFrom('127.0.0.2')).toBe(429)
+    expect(await loginFrom('127.0.0.3')).toBe(200)
+    const loginAddresses = logs
+      .filter((line) => line.msg === 'incoming request' && (line.req as { url: string }).url === '/auth/login')
+      .map((line) => (line.req as { remoteAddress: string }).remoteAddress)
+    expect(loginAddresses).toEqual(['127.0.0.2', '127.0.0.2', '127.0.0.3'])
   })
 
   it('refuses two different tokens (nginx turns the auth service\'s 400 into its own 500)', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { buildTestApp, DEMO_PASSWORD, DEMO_USERNAME } from '../helpers/build-app.js'
 import { FakeClock } from '../helpers/fake-clock.js'
-import { httpClient, listenOnFreePort } from '../helpers/http.js'
+import { httpClient, listenOnFreePort, requestFrom } from '../helpers/http.js'
 import { TEST_REDIS_URL, testRedisClient, uniquePrefix } from '../helpers/redis.js'
 
 /** Two instances of the service, as behind a load balancer: one Redis, one clock. */
@@ -12,7 +12,8 @@ async function startTwoInstances (settings: Record<string, number> = {}) {
   const config = { TOKEN_STORE: 'redis', REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: keyPrefix, TOKEN_TTL_SECONDS: 30, ...settings }
   const a = await buildTestApp({ config, clock })
   const b = await buildTestApp({ config, clock })
-  return { clock, a: httpClient(await listenOnFreePort(a.app)), b: httpClient(await listenOnFreePort(b.app)) }
+  const urls = [await listenOnFreePort(a.app), await listenOnFreePort(b.app)] as const
+  return { clock, urls, a: httpClient(urls[0]), b: httpClient(urls[1]) }
 }
 
 describe('two instances sharing one Redis', () => {
@@ -65,6 +66,20 @@ describe('two instances sharing one Redis', () => {
     const refused = await b.login(DEMO_USERNAME, DEMO_PASSWORD)
     expect(refused.status).toBe(429)
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0)
+  })
+
+  it.each([
+    ['50 addresses', (i: number) => `127.0.0.${i + 2}`],
+    ['one address', () => '127.0.0.1']
+  ])('check at most LOGIN_MAX_PER_USERNAME passwords of 50 concurrent wrong logins spread over both, from %s', async (_case, addressOf) => {
+    const { urls } = await startTwoInstances({ LOGIN_MAX_PER_USERNAME: 5 })
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => requestFrom(addressOf(i), `${urls[i % 2]}/auth/login`, {
+      method: 'POST',
+      body: { username: DEMO_USERNAME, password: `guess-${i}` }
+    })))
+    const statuses = answers.map((answer) => answer.status)
+    expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(5)
+    expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(45)
   })
 
   it('share the failed-login count of a username', async () => {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
-import { buildTestApp, DEMO_PASSWORD, DEMO_USERNAME } from '../helpers/build-app.js'
+import { buildTestApp, DEMO_PASSWORD, DEMO_USERNAME, type TestApp } from '../helpers/build-app.js'
 import { httpClient, listenOnFreePort } from '../helpers/http.js'
 import { freePort } from '../helpers/free-port.js'
 import { OwnRedisServer } from '../helpers/redis-server.js'
@@ -57,5 +57,60 @@ describe('the service with a Redis that goes away and comes back', () => {
     const login = await client.login(DEMO_USERNAME, DEMO_PASSWORD)
     expect(login.status).toBe(200)
     expect((await client.data(login.body.token)).status).toBe(200)
+  })
+})
+
+describe('login with the throttle\'s Redis unable to answer', () => {
+  /** A login, timed. */
+  async function timedLogin (client: ReturnType<typeof httpClient>, password: string) {
+    const started = Date.now()
+    const answer = await client.login(DEMO_USERNAME, password)
+    return { ...answer, ms: Date.now() - started }
+  }
+
+  /** Right and wrong passwords at once: the same 503 with Retry-After within 3 s, refused by the throttle before any password check. */
+  async function expectSame503 (service: TestApp, client: ReturnType<typeof httpClient>) {
+    const linesBefore = service.logs.length
+    const [right, wrong] = await Promise.all([timedLogin(client, DEMO_PASSWORD), timedLogin(client, 'a wrong guess')])
+    for (const answer of [right, wrong]) {
+      expect(answer.status).toBe(503)
+      expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0)
+      expect(answer.ms).toBeLessThan(3000)
+    }
+    expect(wrong.body).toEqual(right.body)
+    expect(wrong.headers.get('retry-after')).toBe(right.headers.get('retry-after'))
+    const lines = service.logs.slice(linesBefore)
+    const causes = lines.filter((line) => line.msg === 'store unavailable').map((line) => (line.err as { message: string }).message)
+    expect(causes).toEqual([expect.stringMatching(/^Login throttle: /), expect.stringMatching(/^Login throttle: /)])
+    expect(lines.filter((line) => line.msg === 'login failed' || line.msg === 'login succeeded')).toEqual([])
+  }
+
+  async function startService () {
+    const redis = new OwnRedisServer(await freePort())
+    await redis.start()
+    const service = await buildTestApp({ config: { TOKEN_STORE: 'redis', REDIS_URL: redis.url } })
+    const client = httpClient(await listenOnFreePort(service.app))
+    await until(async () => (await client.login(DEMO_USERNAME, DEMO_PASSWORD)).status === 200)
+    return { redis, service, client }
+  }
+
+  it('answers 503 before any password check while Redis is down, whatever the password, and recovers on its own', async () => {
+    const { redis, service, client } = await startService()
+    await redis.stop()
+    await expectSame503(service, client)
+
+    await redis.start()
+    await until(async () => (await client.login(DEMO_USERNAME, DEMO_PASSWORD)).status === 200)
+    expect((await client.login(DEMO_USERNAME, 'a wrong guess')).status).toBe(401)
+  })
+
+  it('answers 503 within 3 s while Redis hangs (SIGSTOP), whatever the password, and recovers when it runs again', async () => {
+    const { redis, service, client } = await startService()
+    redis.freeze()
+    await expectSame503(service, client)
+
+    redis.thaw()
+    await until(async () => (await client.login(DEMO_USERNAME, DEMO_PASSWORD)).status === 200)
+    expect((await client.login(DEMO_USERNAME, 'a wrong guess')).status).toBe(401)
   })
 })

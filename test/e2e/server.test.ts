@@ -29,7 +29,8 @@ describe('the server process', () => {
     ['PORT', '-1'],
     ['LOG_LEVEL', 'chatty'],
     ['TOKEN_STORE', 'mysql'],
-    ['TRUST_PROXY', 'yes']
+    ['TRUST_PROXY', 'yes'],
+    ['TRUST_PROXY', '10.0.0.1,10.0.0.0/33']
   ])('stops at start with one line naming %s when it is %j', async (variable, value) => {
     const server = spawnServer({ [variable]: value })
     expect(await server.exited).toBe(1)

@@ -1,3 +1,4 @@
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 
@@ -31,4 +32,37 @@ export function httpClient (baseUrl: string) {
     logout: (token: string) => call('POST', '/auth/logout', { token }),
     logoutAll: (token: string) => call('POST', '/auth/logout-all', { token })
   }
+}
+
+export interface PlainResponse {
+  status: number
+  headers: IncomingHttpHeaders
+  body: any
+}
+
+/**
+ * One request over node:http from a chosen local address: each of 127.0.0.2, 127.0.0.3, …
+ * is another client on the loopback, as the server (or a proxy) sees it.
+ */
+export function requestFrom (localAddress: string, url: string, { method = 'GET', headers = {}, body }: {
+  method?: string
+  headers?: Record<string, string>
+  body?: unknown
+} = {}): Promise<PlainResponse> {
+  const payload = body === undefined ? undefined : JSON.stringify(body)
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, {
+      method,
+      localAddress,
+      agent: false,
+      headers: { ...(payload === undefined ? {} : { 'content-type': 'application/json' }), ...headers }
+    }, (response) => {
+      let text = ''
+      response.setEncoding('utf8')
+      response.on('data', (chunk: string) => { text += chunk })
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: text === '' ? undefined : JSON.parse(text) }))
+    })
+    request.on('error', reject)
+    request.end(payload)
+  })
 }

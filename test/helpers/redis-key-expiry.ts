@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis'
-import type { RedisClient } from '../../src/redis.js'
+import type { RedisClient } from '../../src/redis-client.js'
 import { toRecord } from '../../src/tokens/redis-token-store.js'
 import type { TokenStore } from '../../src/tokens/token-store.js'
 

@@ -5,7 +5,7 @@ import { onTestFinished } from 'vitest'
 
 /**
  * A redis-server of the test's own on `port`, without persistence, that the test can
- * stop and start again to see how the service lives through an outage.
+ * stop and start again, or freeze and thaw, to see how the service lives through an outage.
  */
 export class OwnRedisServer {
   readonly port: number
@@ -37,6 +37,23 @@ export class OwnRedisServer {
     } finally {
       probe.disconnect()
     }
+  }
+
+  /** SIGSTOP: the server hangs, its connections stay open, and nothing answers (a hung Redis). */
+  freeze (): void {
+    this.#running().kill('SIGSTOP')
+  }
+
+  /** SIGCONT: the frozen server runs again and answers what it was sent meanwhile. */
+  thaw (): void {
+    this.#running().kill('SIGCONT')
+  }
+
+  #running (): ChildProcess {
+    if (this.#process === undefined || this.#process.exitCode !== null || this.#process.signalCode !== null) {
+      throw new Error(`redis-server on port ${this.port} is not running`)
+    }
+    return this.#process
   }
 
   async stop (): Promise<void> {

@@ -55,6 +55,38 @@ describe('login throttling', () => {
     expect((await attempt(app, OTHER_USER, OTHER_PASSWORD, '198.51.100.7')).statusCode).toBe(200)
   })
 
+  it.each([
+    ['50 addresses', (i: number) => `198.51.100.${i}`],
+    ['one address', () => '198.51.100.1']
+  ])('checks at most LOGIN_MAX_PER_USERNAME passwords of 50 concurrent wrong logins from %s', async (_case, addressOf) => {
+    const { app } = await buildTestApp({ config: { LOGIN_MAX_PER_USERNAME: 5, USERS_FILE: usersFile } })
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => attempt(app, DEMO_USERNAME, `guess-${i}`, addressOf(i))))
+    const statuses = answers.map((answer) => answer.statusCode)
+    expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(5)
+    expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(45)
+    // The right password is refused too until the window ends: the guesses used the username's budget.
+    expect((await attempt(app, DEMO_USERNAME, DEMO_PASSWORD, '192.0.2.1')).statusCode).toBe(429)
+  })
+
+  it('gives a successful login\'s attempt back, so it never uses up the failures allowed', async () => {
+    const { app } = await buildTestApp({ config: { LOGIN_MAX_PER_USERNAME: 2, USERS_FILE: usersFile } })
+    expect((await attempt(app, DEMO_USERNAME, 'guess-1')).statusCode).toBe(401)
+    for (let i = 0; i < 3; i++) expect((await attempt(app, DEMO_USERNAME, DEMO_PASSWORD)).statusCode).toBe(200)
+    expect((await attempt(app, DEMO_USERNAME, 'guess-2')).statusCode).toBe(401)
+    expect((await attempt(app, DEMO_USERNAME, 'guess-3')).statusCode).toBe(429)
+  })
+
+  it('counts failures per username in windows of LOGIN_WINDOW_SECONDS on the service\'s clock', async () => {
+    const { app, clock } = await buildTestApp({ config: { LOGIN_MAX_PER_USERNAME: 1, LOGIN_WINDOW_SECONDS: 60, USERS_FILE: usersFile } })
+    expect((await attempt(app, DEMO_USERNAME, 'guess-1')).statusCode).toBe(401)
+    clock.advanceSeconds(45)
+    const refused = await attempt(app, DEMO_USERNAME, 'guess-2')
+    expect(refused.statusCode).toBe(429)
+    expect(refused.headers['retry-after']).toBe('15')
+    clock.advanceSeconds(15)
+    expect((await attempt(app, DEMO_USERNAME, 'guess-3')).statusCode).toBe(401)
+  })
+
   it('does not count successful logins against the username', async () => {
     const { app } = await buildTestApp({ config: { LOGIN_MAX_PER_USERNAME: 2, USERS_FILE: usersFile } })
     for (let i = 0; i < 5; i++) expect((await attempt(app, DEMO_USERNAME, DEMO_PASSWORD, `192.0.2.${i}`)).statusCode).toBe(200)

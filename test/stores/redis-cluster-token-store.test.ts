@@ -1,7 +1,7 @@
 import type { Cluster } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { silentLogger } from '../../src/logger.js'
-import { createRedisClient } from '../../src/redis.js'
+import { createRedisClient } from '../../src/redis-client.js'
 import { RedisTokenStore } from '../../src/tokens/redis-token-store.js'
 import { digestToken, generateToken, routingTagOf } from '../../src/tokens/token.js'
 import { FakeClock } from '../helpers/fake-clock.js'

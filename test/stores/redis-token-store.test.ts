@@ -184,9 +184,9 @@ describe('RedisTokenStore', () => {
     // Port 1 on loopback: nothing listens, so the connection is refused at once.
     const client = new Redis('redis://127.0.0.1:1', { enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true })
     client.on('error', () => {})
-    const store = new RedisTokenStore({ client, policy: CONTRACT_POLICY, keyPrefix: uniquePrefix(), ownsClient: true })
+    const store = new RedisTokenStore({ client, policy: CONTRACT_POLICY, keyPrefix: uniquePrefix() })
     await expect(store.ping()).rejects.toMatchObject({ name: 'StoreUnavailableError' })
     await expect(store.validate(digestToken(generateToken(ada)), Date.now())).rejects.toMatchObject({ name: 'StoreUnavailableError' })
-    await store.close()
+    client.disconnect()
   })
 })

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isMainThread } from 'node:worker_threads'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { ConfigError, ConfigSchema, loadConfig, trustProxyHops, type ConfigSource } from '../../src/config.js'
+import { ConfigError, ConfigSchema, loadConfig, trustedProxies, type ConfigSource } from '../../src/config.js'
 
 /** The defaults of CONTRACT.md's table (the schema may hold more variables; each is checked against its own default). */
 const DEFAULTS = {
@@ -175,6 +175,13 @@ describe('loadConfig', () => {
       ['TRUST_PROXY=maybe', { TRUST_PROXY: 'maybe' }, 'TRUST_PROXY'],
       ['TRUST_PROXY=true', { TRUST_PROXY: 'true' }, 'TRUST_PROXY'],
       ['TRUST_PROXY=-1', { TRUST_PROXY: '-1' }, 'TRUST_PROXY'],
+      ['TRUST_PROXY=1.5', { TRUST_PROXY: '1.5' }, 'TRUST_PROXY'],
+      ['TRUST_PROXY with an address out of range', { TRUST_PROXY: '10.0.0.1, 10.0.0.300' }, 'TRUST_PROXY'],
+      ['TRUST_PROXY with a prefix too long', { TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY'],
+      ['TRUST_PROXY trusting every IPv4 address', { TRUST_PROXY: '0.0.0.0/0' }, 'TRUST_PROXY'],
+      ['TRUST_PROXY trusting every IPv6 address', { TRUST_PROXY: '::/0' }, 'TRUST_PROXY'],
+      ['TRUST_PROXY with a host name', { TRUST_PROXY: 'proxy.example.com' }, 'TRUST_PROXY'],
+      ['TRUST_PROXY with an empty entry', { TRUST_PROXY: '10.0.0.1,' }, 'TRUST_PROXY'],
       ['TLS_CERT_FILE without TLS_KEY_FILE', { TLS_CERT_FILE: '/etc/tls/cert.pem' }, 'TLS_KEY_FILE'],
       ['TLS_KEY_FILE without TLS_CERT_FILE', { TLS_KEY_FILE: '/etc/tls/key.pem' }, 'TLS_CERT_FILE']
     ])('%s: a ConfigError of one line naming the variable', (_case, source, variable) => {
@@ -314,19 +321,32 @@ describe('loadConfig', () => {
   })
 })
 
-describe('trustProxyHops', () => {
+describe('trustedProxies', () => {
   it('is false for TRUST_PROXY=false (the default)', () => {
-    expect(trustProxyHops(loadConfig({}))).toBe(false)
-    expect(trustProxyHops(loadConfig({ TRUST_PROXY: 'false' }))).toBe(false)
+    expect(trustedProxies(loadConfig({}))).toBe(false)
+    expect(trustedProxies(loadConfig({ TRUST_PROXY: 'false' }))).toBe(false)
   })
 
   it('is the number of hops for a number', () => {
-    expect(trustProxyHops(loadConfig({ TRUST_PROXY: '1' }))).toBe(1)
-    expect(trustProxyHops(loadConfig({ TRUST_PROXY: '2' }))).toBe(2)
+    expect(trustedProxies(loadConfig({ TRUST_PROXY: '1' }))).toBe(1)
+    expect(trustedProxies(loadConfig({ TRUST_PROXY: '2' }))).toBe(2)
   })
 
   it('is a number, never the text of TRUST_PROXY, and 0 hops is not false', () => {
-    expect(trustProxyHops(loadConfig({ TRUST_PROXY: '3' }))).not.toBe('3')
-    expect(trustProxyHops(loadConfig({ TRUST_PROXY: '0' }))).toBe(0)
+    expect(trustedProxies(loadConfig({ TRUST_PROXY: '3' }))).not.toBe('3')
+    expect(trustedProxies(loadConfig({ TRUST_PROXY: '0' }))).toBe(0)
+  })
+
+  it('is the list of addresses and ranges for a comma-separated list, IPv4 and IPv6, without the spaces', () => {
+    expect(trustedProxies(loadConfig({ TRUST_PROXY: '10.0.0.1' }))).toEqual(['10.0.0.1'])
+    expect(trustedProxies(loadConfig({ TRUST_PROXY: ' 10.0.0.0/8 , 192.168.1.7,fd00::/8, 2001:db8::1 ' })))
+      .toEqual(['10.0.0.0/8', '192.168.1.7', 'fd00::/8', '2001:db8::1'])
+    expect(trustedProxies(loadConfig({ TRUST_PROXY: 'loopback,uniquelocal' }))).toEqual(['loopback', 'uniquelocal'])
+  })
+
+  it('names TRUST_PROXY and the entry it cannot use', () => {
+    expect(configErrorOf({ TRUST_PROXY: '10.0.0.1, 10.0.0.300' }).message)
+      .toBe('Invalid configuration: TRUST_PROXY must be false, a number of proxy hops, or a comma-separated list of ' +
+        'proxy addresses and CIDRs (invalid IP address: 10.0.0.300)')
   })
 })

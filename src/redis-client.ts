@@ -1,8 +1,9 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
 import { redisUrls, type Config } from './config.js'
 import type { Logger } from './logger.js'
+import { StoreUnavailableError } from './store-unavailable-error.js'
 
-/** A connection to one Redis node, or to a Redis Cluster: the token store and the login throttle take either. */
+/** A connection to one Redis node, or to a Redis Cluster: the token store and the login throttle share one (plugins/redis.ts). */
 export type RedisClient = Redis | Cluster
 
 /** Longest wait between two reconnection attempts. */
@@ -61,7 +62,8 @@ export function clusterArguments (urls: string[]): { startupNodes: Array<{ host:
 }
 
 /**
- * The one Redis client factory (token store and login throttle). REDIS_CLUSTER=true: an
+ * The one Redis client factory (the connection that tokens and login throttling share).
+ * REDIS_CLUSTER=true: an
  * ioredis Cluster over the seed nodes of REDIS_URL. Otherwise one node, which must not be
  * a cluster node: a plain client there would reach only the slots that node serves, so
  * the client refuses it (closes, and every command fails, so requests answer 503 and
@@ -134,4 +136,31 @@ function watchCluster (client: Cluster, log: Logger): Cluster {
   // A node's own errors (refused connections while it fails over) are followed by the cluster's retries and logs.
   client.on('node error', () => {})
   return client
+}
+
+/** Runs one Redis call; any failure to get an answer becomes a StoreUnavailableError (a 503). */
+export async function askRedis<T> (operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation()
+  } catch (err) {
+    throw new StoreUnavailableError(`Redis: ${(err as Error).message}`, { cause: err })
+  }
+}
+
+/**
+ * Methods named after Lua scripts, each taking its one key first, then its arguments;
+ * the `…Buffer` form answers bulk strings as Buffers (binary values) instead of text.
+ */
+export type ScriptCommands<Name extends string> = { [name in Name | `${Name}Buffer`]: (...args: Array<string | number>) => Promise<unknown> }
+
+/**
+ * `client` with one method per script of `scripts`. defineCommand sends EVALSHA, and the
+ * script body only when Redis lacks it; a client shared by several stores defines each once.
+ * One declared key each: on a cluster, the key that routes the call to its slot's master.
+ */
+export function withScripts<Client extends RedisClient, Scripts extends Record<string, string>> (client: Client, scripts: Scripts): Client & ScriptCommands<keyof Scripts & string> {
+  for (const [name, lua] of Object.entries(scripts)) {
+    if (!(name in client)) client.defineCommand(name, { lua, numberOfKeys: 1 })
+  }
+  return client as Client & ScriptCommands<keyof Scripts & string>
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { clusterArguments } from '../../src/redis.js'
+import { clusterArguments } from '../../src/redis-client.js'
 
 describe('clusterArguments', () => {
   it('takes every seed node of REDIS_URL, with port 6379 when none is given', () => {
