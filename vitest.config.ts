@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Once per run, the Redis and PostgreSQL servers that the tests share (or REDIS_URL, DATABASE_URL).
+    globalSetup: ['test/global-setup.ts'],
     // argon2 hashing and real-port end-to-end tests take longer than unit tests
     testTimeout: 20_000,
     hookTimeout: 20_000,

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import type { BenchResults } from '../../bench/report.js'
 import { SCENARIOS } from '../../bench/options.js'
+import { TEST_REDIS_URL } from '../helpers/redis.js'
 import { PROJECT_ROOT } from '../helpers/server-process.js'
 
 /**
@@ -19,7 +20,8 @@ describe('npm run bench -- --quick', () => {
     const json = join(directory, 'results.json')
     const child = spawn('npm', ['run', 'bench', '--', '--quick', '--json', json], {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, NODE_OPTIONS: '' },
+      // The Redis scenario runs on the tests' Redis, where there is one.
+      env: { ...process.env, NODE_OPTIONS: '', ...(TEST_REDIS_URL === '' ? {} : { REDIS_URL: TEST_REDIS_URL }) },
       stdio: ['ignore', 'pipe', 'pipe']
     })
     let output = ''

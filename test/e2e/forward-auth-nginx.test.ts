@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import { connect, type AddressInfo } from 'node:net'
@@ -11,6 +10,7 @@ import { buildTestApp, DEMO_PASSWORD, DEMO_USERNAME } from '../helpers/build-app
 import { freePort } from '../helpers/free-port.js'
 import { listenOnFreePort, requestFrom } from '../helpers/http.js'
 import { PROJECT_ROOT } from '../helpers/server-process.js'
+import { requireBinary, skipWithout } from '../helpers/system-binaries.js'
 
 /**
  * The forward-auth route behind a real gateway: Debian's nginx, configured by
@@ -18,9 +18,7 @@ import { PROJECT_ROOT } from '../helpers/server-process.js'
  * and an upstream of the test's own. In CI a missing nginx fails the test (.ci/run
  * installs it); on a developer's machine without nginx it is skipped.
  */
-const NGINX = '/usr/sbin/nginx'
 const EXAMPLE_CONFIG = join(PROJECT_ROOT, 'examples/nginx.conf')
-const nginxInstalled = existsSync(NGINX)
 
 interface UpstreamRequest {
   method: string
@@ -67,7 +65,7 @@ function canConnect (port: number): Promise<boolean> {
 
 /** Runs nginx in the foreground on examples/nginx.conf, everything it writes under a temporary directory. */
 async function startNginx (authUrl: string, upstreamUrl: string): Promise<string> {
-  if (!nginxInstalled) throw new Error(`nginx is not installed at ${NGINX} (.ci/run installs Debian's nginx package)`)
+  const nginxBinary = requireBinary('nginx')
   const runDir = await mkdtemp(join(tmpdir(), 'forward-auth-nginx-'))
   onTestFinished(() => rm(runDir, { recursive: true, force: true }))
   const port = await freePort()
@@ -83,7 +81,7 @@ async function startNginx (authUrl: string, upstreamUrl: string): Promise<string
 
   // -p and -e keep nginx's prefix and its first error log out of /etc/nginx and /var/log/nginx;
   // one foreground process, so that one signal stops it.
-  const nginx = spawn(NGINX, ['-p', runDir, '-e', join(runDir, 'error.log'), '-c', configFile, '-g', 'daemon off; master_process off;'], {
+  const nginx = spawn(nginxBinary, ['-p', runDir, '-e', join(runDir, 'error.log'), '-c', configFile, '-g', 'daemon off; master_process off;'], {
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let output = ''
@@ -133,7 +131,7 @@ async function startGateway (settings: Record<string, string | number> = {}) {
   return { clock: service.clock, logs: service.logs, gatewayUrl, upstream, call, login }
 }
 
-describe.skipIf(!nginxInstalled && !process.env.CI)('nginx auth_request in front of an upstream (examples/nginx.conf)', () => {
+describe.skipIf(skipWithout('nginx', 'the nginx gateway tests'))('nginx auth_request in front of an upstream (examples/nginx.conf)', () => {
   it('lets a request reach the upstream only with a valid token, with X-Auth-User set, until the idle lifetime ends', async () => {
     const { clock, upstream, call, login } = await startGateway()
 

@@ -7,7 +7,7 @@ import { routingTagOf } from '../../src/tokens/token.js'
 import { buildTestApp } from '../helpers/build-app.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { httpClient, listenOnFreePort } from '../helpers/http.js'
-import { startRedisCluster, usersOnEveryShard } from '../helpers/redis-cluster.js'
+import { skipWithoutRedisCluster, startRedisCluster, usersOnEveryShard } from '../helpers/redis-cluster.js'
 import { uniquePrefix } from '../helpers/redis.js'
 
 const PASSWORD = 'correct horse battery staple'
@@ -16,7 +16,8 @@ const RECOVERY_BOUND_MS = 20_000
 
 type Client = ReturnType<typeof httpClient>
 
-describe('a Redis Cluster master killed while two instances serve', () => {
+// Skipped without redis-server and redis-cli outside CI, failed in CI.
+describe.skipIf(skipWithoutRedisCluster('the Redis Cluster failover test'))('a Redis Cluster master killed while two instances serve', () => {
   it('keeps the other shards serving, answers again within 20 s, and never lets a logged-out token back', async () => {
     const cluster = await startRedisCluster()
     const directory = mkdtempSync(join(tmpdir(), 'failover-users-'))
@@ -48,7 +49,7 @@ describe('a Redis Cluster master killed while two instances serve', () => {
     for (const token of loggedOut) expect((await b.logout(token)).status).toBe(204)
     const survivorToLogOutDuring = await tokenOf(survivorUsers[1]!, a)
 
-    await victim!.kill()
+    await victim!.stop() // SIGKILL: kill -9
     const killedAt = Date.now()
 
     // During the failover: every answer is 200, 401 or a prompt 503, never a 500 or a hang;

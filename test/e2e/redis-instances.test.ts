@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { buildTestApp, DEMO_PASSWORD, DEMO_USERNAME } from '../helpers/build-app.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { httpClient, listenOnFreePort, requestFrom } from '../helpers/http.js'
-import { TEST_REDIS_URL, testRedisClient, uniquePrefix } from '../helpers/redis.js'
+import { skipWithoutRedis, TEST_REDIS_URL, testRedisClient, uniquePrefix } from '../helpers/redis.js'
 
 /** Two instances of the service, as behind a load balancer: one Redis, one clock. */
 async function startTwoInstances (settings: Record<string, number> = {}) {
@@ -16,7 +16,7 @@ async function startTwoInstances (settings: Record<string, number> = {}) {
   return { clock, urls, a: httpClient(urls[0]), b: httpClient(urls[1]) }
 }
 
-describe('two instances sharing one Redis', () => {
+describe.skipIf(skipWithoutRedis('the two-instance tests'))('two instances sharing one Redis', () => {
   it('accept on one instance a token issued by the other, and share its reinflation', async () => {
     const { clock, a, b } = await startTwoInstances()
     const login = await a.login(DEMO_USERNAME, DEMO_PASSWORD)

@@ -4,6 +4,7 @@ import { buildTestApp, DEMO_PASSWORD, DEMO_USERNAME, type TestApp } from '../hel
 import { httpClient, listenOnFreePort } from '../helpers/http.js'
 import { freePort } from '../helpers/free-port.js'
 import { OwnRedisServer } from '../helpers/redis-server.js'
+import { skipWithout } from '../helpers/system-binaries.js'
 
 async function until (condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
@@ -13,7 +14,8 @@ async function until (condition: () => Promise<boolean>, timeoutMs = 15_000): Pr
   }
 }
 
-describe('the service with a Redis that goes away and comes back', () => {
+// Each test runs a redis-server of its own, to stop and start it.
+describe.skipIf(skipWithout('redis-server', 'the Redis outage tests'))('the service with a Redis that goes away and comes back', () => {
   it('answers 503 (never 500, never a hang) while Redis is down, and recovers without a restart', async () => {
     const redis = new OwnRedisServer(await freePort())
     await redis.start()

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net'
 import pg from 'pg'
+import { inject } from 'vitest'
 
-/** The PostgreSQL the tests use: DATABASE_URL when set, else the local server's `test` database. */
-export const TEST_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+/** The PostgreSQL the tests use: DATABASE_URL when set, else the server the global setup started. */
+export const TEST_DATABASE_URL = inject('databaseUrl')
 
 /** `url` with its search_path set to `schema`, as libpq's `options` parameter (which node-postgres honours). */
 export function withSearchPath (url: string, schema: string): string {

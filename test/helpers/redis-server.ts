@@ -2,18 +2,17 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { onTestFinished } from 'vitest'
+import { requireBinary } from './system-binaries.js'
 
-/**
- * A redis-server of the test's own on `port`, without persistence, that the test can
- * stop and start again, or freeze and thaw, to see how the service lives through an outage.
- */
-export class OwnRedisServer {
+/** A redis-server (the one on PATH) on `port` of the loopback, without persistence; `args` adds settings (a cluster node's). */
+export class RedisServer {
   readonly port: number
+  readonly #args: string[]
   #process: ChildProcess | undefined
 
-  constructor (port: number) {
+  constructor (port: number, args: string[] = []) {
     this.port = port
-    onTestFinished(() => this.stop())
+    this.#args = args
   }
 
   get url (): string {
@@ -21,7 +20,9 @@ export class OwnRedisServer {
   }
 
   async start (): Promise<void> {
-    this.#process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+    this.#process = spawn(requireBinary('redis-server'), [
+      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.#args
+    ], { stdio: 'ignore' })
     const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 })
     probe.on('error', () => {})
     try {
@@ -49,11 +50,13 @@ export class OwnRedisServer {
     this.#running().kill('SIGCONT')
   }
 
+  get running (): boolean {
+    return this.#process !== undefined && this.#process.exitCode === null && this.#process.signalCode === null
+  }
+
   #running (): ChildProcess {
-    if (this.#process === undefined || this.#process.exitCode !== null || this.#process.signalCode !== null) {
-      throw new Error(`redis-server on port ${this.port} is not running`)
-    }
-    return this.#process
+    if (!this.running) throw new Error(`redis-server on port ${this.port} is not running`)
+    return this.#process!
   }
 
   async stop (): Promise<void> {
@@ -62,5 +65,21 @@ export class OwnRedisServer {
     const exited = new Promise((resolve) => child.once('exit', resolve))
     child.kill('SIGKILL')
     await exited
+  }
+
+  /** Stops it at once, for the moment the process exits, when nothing can be awaited. */
+  stopNow (): void {
+    this.#process?.kill('SIGKILL')
+  }
+}
+
+/**
+ * A redis-server of the test's own, stopped when the test ends, that the test can stop
+ * and start again, or freeze and thaw, to see how the service lives through an outage.
+ */
+export class OwnRedisServer extends RedisServer {
+  constructor (port: number) {
+    super(port)
+    onTestFinished(() => this.stop())
   }
 }

@@ -1,9 +1,23 @@
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { onTestFinished } from 'vitest'
+import { inject, onTestFinished } from 'vitest'
+import { skipWithout } from './system-binaries.js'
 
-/** The Redis the tests use: REDIS_URL when set, else the local server. */
-export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+const sharedRedisUrl = inject('redisUrl')
+
+/**
+ * The Redis the tests share: REDIS_URL when set, else the redis-server the global setup
+ * started; empty only where the Redis tests are skipped (skipWithoutRedis).
+ */
+export const TEST_REDIS_URL = sharedRedisUrl ?? ''
+
+/**
+ * Whether `tests`, which need the shared Redis, are skipped: only where there is none
+ * (no REDIS_URL, no redis-server to start) outside CI, and then one line says so.
+ */
+export function skipWithoutRedis (tests: string): boolean {
+  return sharedRedisUrl === undefined && skipWithout('redis-server', tests)
+}
 
 /** A key prefix no other run or test shares. */
 export function uniquePrefix (): string {

@@ -1,11 +1,16 @@
 import { Redis } from 'ioredis'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeEach, describe, expect, it } from 'vitest'
 import { RedisAttemptCounter } from '../../src/throttle/redis-attempt-counter.js'
 import { FakeClock } from '../helpers/fake-clock.js'
-import { deleteKeys, keysUnder, TEST_REDIS_URL, testRedisClient, uniquePrefix } from '../helpers/redis.js'
+import { deleteKeys, keysUnder, skipWithoutRedis, TEST_REDIS_URL, testRedisClient, uniquePrefix } from '../helpers/redis.js'
 import { ATTEMPT_POLICY, describeAttemptCounter } from './attempt-counter.contract.js'
 
-const sharedClient = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 })
+// Every test of this file needs Redis: skipped without one outside CI, failed in CI.
+const skipped = skipWithoutRedis('the RedisAttemptCounter tests')
+beforeEach(({ skip }) => skip(skipped))
+
+// Connected by its first command, so never when the tests are skipped.
+const sharedClient = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 })
 const prefixes: string[] = []
 afterAll(async () => {
   for (const prefix of prefixes) await deleteKeys(sharedClient, prefix)

@@ -4,8 +4,8 @@ import { isUnavailableError, PostgresUserStore } from '../../src/users/postgres-
 import { createTestSchema, type TestSchema } from '../helpers/postgres.js'
 import { describeUserStore, HASH_A } from './user-store.contract.js'
 
-// These tests need PostgreSQL (DATABASE_URL, or the local server): in CI they fail,
-// never skip, when it is missing, since .ci/run starts one. Each file has its own schema.
+// These tests need PostgreSQL (DATABASE_URL, or the server of the tests' own that the
+// global setup starts): they never skip. Each file has its own schema.
 let schema: TestSchema
 beforeAll(async () => { schema = await createTestSchema() })
 afterAll(async () => { await schema.drop() })
