@@ -138,6 +138,11 @@ function watchCluster (client: Cluster, log: Logger): Cluster {
   return client
 }
 
+/** The nodes that hold the keys: a cluster's masters, or the one node. */
+export function dataNodes (client: RedisClient): Redis[] {
+  return client.isCluster ? (client as Cluster).nodes('master') : [client as Redis]
+}
+
 /** Runs one Redis call; any failure to get an answer becomes a StoreUnavailableError (a 503). */
 export async function askRedis<T> (operation: () => Promise<T>): Promise<T> {
   try {

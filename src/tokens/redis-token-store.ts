@@ -1,6 +1,6 @@
 import type { ChainableCommander, Cluster, Redis } from 'ioredis'
 import { silentLogger, type Logger } from '../logger.js'
-import { askRedis, withScripts, type RedisClient, type ScriptCommands } from '../redis-client.js'
+import { askRedis, dataNodes, withScripts, type RedisClient, type ScriptCommands } from '../redis-client.js'
 import { StoreUnavailableError } from '../store-unavailable-error.js'
 import type { TokenLifetimePolicy } from './lifetime.js'
 import { routingTagOf, routingTagOfDigest, sessionIdOf } from './token.js'
@@ -209,8 +209,7 @@ export class RedisTokenStore implements TokenStore {
    * it, and a full SCAN costs about 1 µs of Redis CPU per key, too much for a gauge.
    */
   async size (): Promise<number> {
-    const nodes = this.#redis.isCluster ? (this.#redis as Cluster).nodes('master') : [this.#redis as Redis]
-    const counts = await askRedis(() => Promise.all(nodes.map((node) => this.#countSessionKeys(node))))
+    const counts = await askRedis(() => Promise.all(dataNodes(this.#redis).map((node) => this.#countSessionKeys(node))))
     return counts.reduce((sum, count) => sum + count, 0)
   }
 

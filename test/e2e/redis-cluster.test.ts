@@ -88,7 +88,17 @@ describe('two instances on a Redis Cluster', () => {
     expect((await b.data(token)).status).toBe(401)
   })
 
-  it('share the login throttling counts on the cluster', async () => {
+  it('share the per-address login counts (@fastify/rate-limit\'s Redis store) on the cluster', async () => {
+    const { a, b } = await startTwoInstances({ LOGIN_MAX_PER_IP: 3 })
+    expect((await a.login(users[0]!, PASSWORD)).status).toBe(200)
+    expect((await b.login(users[1]!, PASSWORD)).status).toBe(200)
+    expect((await a.login(users[2]!, PASSWORD)).status).toBe(200)
+    const refused = await b.login(users[3]!, PASSWORD)
+    expect(refused.status).toBe(429)
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0)
+  })
+
+  it('share the failed-login counts of a username on the cluster', async () => {
     const { a, b } = await startTwoInstances({ LOGIN_MAX_PER_USERNAME: 2 })
     expect((await a.login(users[1]!, 'guess-1')).status).toBe(401)
     expect((await b.login(users[1]!, 'guess-2')).status).toBe(401)

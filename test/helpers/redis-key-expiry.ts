@@ -1,12 +1,6 @@
-import type { Cluster, Redis } from 'ioredis'
-import type { RedisClient } from '../../src/redis-client.js'
+import { dataNodes, type RedisClient } from '../../src/redis-client.js'
 import { toRecord } from '../../src/tokens/redis-token-store.js'
 import type { TokenStore } from '../../src/tokens/token-store.js'
-
-/** The nodes that hold keys: a cluster's masters, or the one node. */
-export function dataNodes (client: RedisClient): Redis[] {
-  return client.isCluster ? (client as Cluster).nodes('master') : [client as Redis]
-}
 
 /** Every session key under `keyPrefix`, on every node. */
 export async function sessionKeysUnder (client: RedisClient, keyPrefix: string): Promise<string[]> {
