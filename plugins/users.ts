@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
+import { ConcurrencyLimiter } from '../src/concurrency-limiter.js'
 import { StoreUnavailableError } from '../src/store-unavailable-error.js'
 import { Authenticator } from '../src/users/authenticator.js'
 import { PostgresUserStore } from '../src/users/postgres-user-store.js'
@@ -16,7 +17,8 @@ declare module 'fastify' {
 /**
  * Decorates `fastify.authenticator` over the store USER_STORE names: in memory, the
  * users of USERS_FILE (a malformed file stops the start with a message naming it) or
- * the demo user; or PostgreSQL at DATABASE_URL.
+ * the demo user; or PostgreSQL at DATABASE_URL. At most HASH_CONCURRENCY password
+ * checks run at once, HASH_QUEUE_LIMIT wait, and beyond, login answers 503.
  */
 const users: FastifyPluginAsync = async (fastify) => {
   if (fastify.config.USER_STORE === 'postgres' && fastify.config.USERS_FILE !== undefined) {
@@ -25,7 +27,9 @@ const users: FastifyPluginAsync = async (fastify) => {
   const store = fastify.config.USER_STORE === 'postgres'
     ? await usePostgres(fastify, fastify.config.DATABASE_URL!)
     : await useMemory(fastify.config.USERS_FILE)
-  fastify.decorate('authenticator', await Authenticator.create(store, { log: fastify.log }))
+  // Password verification is argon2 work in libuv's pool: bounded, so a flood gets 503s, not a growing wait.
+  const passwordWork = new ConcurrencyLimiter(fastify.config.HASH_CONCURRENCY, fastify.config.HASH_QUEUE_LIMIT)
+  fastify.decorate('authenticator', await Authenticator.create(store, { log: fastify.log, passwordWork }))
 }
 
 async function useMemory (usersFile: string | undefined): Promise<UserStore> {

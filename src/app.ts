@@ -40,10 +40,15 @@ const ORIGINAL_PATHS: Record<string, string> = {
   '/data': '/business/data'
 }
 
-/** Headers and fields that carry secrets; pino replaces them wherever a log line would show them. */
+/**
+ * Headers and fields that carry secrets; pino replaces them wherever a log line would show
+ * them. `err.rawPacket` is the raw bytes of a request Node could not parse (headers and
+ * body: credentials included), which Fastify's client-error line logs at trace level.
+ */
 const REDACTED_PATHS = [
   'req.headers.authorization', 'req.headers.token', 'req.headers.cookie',
-  'password', 'token', 'passwordHash', '*.password', '*.token', '*.passwordHash'
+  'password', 'token', 'passwordHash', '*.password', '*.token', '*.passwordHash',
+  'err.rawPacket'
 ]
 
 /** Fastify's options, the same for the server and for every test. */

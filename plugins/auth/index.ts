@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import type { Bindings, ChildLoggerOptions } from 'pino'
 import type { Clock } from '../../src/clock.js'
-import { ConcurrencyLimiter } from '../../src/concurrency-limiter.js'
 import { secondsLeft } from '../../src/tokens/lifetime.js'
 import { digestToken, generateToken, isTokenShaped } from '../../src/tokens/token.js'
 import type { TokenRecord } from '../../src/tokens/token-store.js'
@@ -61,9 +60,6 @@ const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (fastify,
     request.validatedToken = record
   }
 
-  // Password verification is argon2 work in libuv's pool: bounded, so a flood gets 503s, not a growing wait.
-  const passwordChecks = new ConcurrencyLimiter(fastify.config.HASH_CONCURRENCY, fastify.config.HASH_QUEUE_LIMIT)
-
   fastify.post('/login', {
     onRequest: fastify.loginThrottle.perAddress,
     // Credentials are a few hundred bytes; a larger body is not a login.
@@ -93,7 +89,7 @@ const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (fastify,
     }
     let result: AuthenticationResult
     try {
-      result = await passwordChecks.run(() => fastify.authenticator.authenticate(username, password))
+      result = await fastify.authenticator.authenticate(username, password)
     } catch (err) {
       // No check was made (the queue was full, the user store down): the attempt does not count.
       // Best effort: the error that stopped the check, not a failure to give back, is the answer.

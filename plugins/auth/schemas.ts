@@ -2,8 +2,14 @@ import { Type, type Static } from 'typebox'
 import { MAX_PASSWORD_LENGTH } from '../../src/users/password.js'
 import { MAX_USERNAME_LENGTH } from '../../src/users/user-store.js'
 
+/**
+ * No control character (C0, DEL, C1): no email address holds one, and PostgreSQL cannot
+ * even store U+0000. Such a username is a 400 with every user store, before any work.
+ */
+const WITHOUT_CONTROL_CHARACTERS = '^[^\\u0000-\\u001f\\u007f-\\u009f]*$'
+
 export const CredentialsSchema = Type.Object({
-  username: Type.String({ minLength: 1, maxLength: MAX_USERNAME_LENGTH, description: 'the user\'s email' }),
+  username: Type.String({ minLength: 1, maxLength: MAX_USERNAME_LENGTH, pattern: WITHOUT_CONTROL_CHARACTERS, description: 'the user\'s email' }),
   password: Type.String({ minLength: 1, maxLength: MAX_PASSWORD_LENGTH })
 })
 

@@ -1,6 +1,7 @@
 import type { FastifyReply } from 'fastify'
 import { Type, type Static, type TSchema } from 'typebox'
 import { ErrorSchema, sendError } from './errors.js'
+import { MAX_TOKEN_LENGTH } from './token-validation.js'
 
 /**
  * The two ways a client presents its token: `Authorization: Bearer <token>` (RFC 6750)
@@ -35,6 +36,8 @@ export type PresentedToken =
   | { kind: 'missing' }
   /** Both headers, with different tokens: RFC 6750 §3.1 calls this an invalid request. */
   | { kind: 'conflicting' }
+  /** Longer than any token the validateToken contract carries: refused without a lookup. */
+  | { kind: 'invalid_token' }
 
 const BEARER_CREDENTIALS = /^Bearer +(\S.*)$/i
 
@@ -47,7 +50,8 @@ export function readPresentedToken (headers: BearerHeaders): PresentedToken {
     return { kind: 'conflicting' }
   }
   const token = fromAuthorization ?? fromTokenHeader
-  return token === undefined ? { kind: 'missing' } : { kind: 'token', token }
+  if (token === undefined) return { kind: 'missing' }
+  return token.length > MAX_TOKEN_LENGTH ? { kind: 'invalid_token' } : { kind: 'token', token }
 }
 
 export type BearerFailure = 'missing' | 'invalid_token' | 'invalid_request'

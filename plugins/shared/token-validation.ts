@@ -5,8 +5,18 @@ import { Type, type Static } from 'typebox'
  * the business service knows of the auth service. Either side may change its insides,
  * or move to another process, as long as both keep to these two schemas.
  */
+
+/**
+ * The longest token a caller sends: far above any token the auth service issues, and
+ * short enough that its JSON, where an escaped character takes up to six bytes, stays
+ * well inside the 16 KiB body limit. A longer value is no token: the routes that take
+ * one answer 401 invalid_token without asking (plugins/shared/bearer.ts). The auth
+ * service still answers `authenticated: false`, not an error, to any string.
+ */
+export const MAX_TOKEN_LENGTH = 1024
+
 export const ValidateTokenRequestSchema = Type.Object({
-  token: Type.String()
+  token: Type.String({ description: `what the client presented; callers send at most ${MAX_TOKEN_LENGTH} characters` })
 })
 
 export const ValidateTokenResponseSchema = Type.Object({

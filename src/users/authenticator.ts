@@ -1,3 +1,4 @@
+import type { ConcurrencyLimiter } from '../concurrency-limiter.js'
 import { silentLogger, type Logger } from '../logger.js'
 import { createDummyHash, hashPassword, needsRehash, verifyPassword } from './password.js'
 import type { User, UserStore } from './user-store.js'
@@ -7,25 +8,34 @@ export type AuthenticationResult =
   | { ok: false, reason: 'unknown-user' }
   | { ok: false, reason: 'wrong-password', user: User }
 
+/** Where argon2 work runs: a ConcurrencyLimiter, so that a flood of logins gets quick refusals rather than a growing wait. */
+export type PasswordWork = Pick<ConcurrencyLimiter, 'run'>
+
 export interface AuthenticatorOptions {
   /** Where the outcome of a rehash goes; nothing secret is ever given to it. */
   log?: Logger
+  /** Runs each password verification and rehash; by default, at once. */
+  passwordWork?: PasswordWork
 }
+
+const unbounded: PasswordWork = { run: (task) => task() }
 
 /** Checks a username and password against a user store, at the same cost whether the user exists or not. */
 export class Authenticator {
   readonly #users: UserStore
   readonly #dummyHash: string
   readonly #log: Logger
+  readonly #passwordWork: PasswordWork
 
-  private constructor (users: UserStore, dummyHash: string, log: Logger) {
+  private constructor (users: UserStore, dummyHash: string, options: AuthenticatorOptions) {
     this.#users = users
     this.#dummyHash = dummyHash
-    this.#log = log
+    this.#log = options.log ?? silentLogger
+    this.#passwordWork = options.passwordWork ?? unbounded
   }
 
   static async create (users: UserStore, options: AuthenticatorOptions = {}): Promise<Authenticator> {
-    return new Authenticator(users, await createDummyHash(), options.log ?? silentLogger)
+    return new Authenticator(users, await createDummyHash(), options)
   }
 
   /**
@@ -33,10 +43,12 @@ export class Authenticator {
    * HTTP answer and its timing are the same for an unknown user and a wrong password.
    * A disabled user is unknown here: the store does not give them. After a success,
    * a hash made with weaker parameters than the current ones is replaced.
+   * Only the argon2 work runs in `passwordWork`: the store's calls wait outside it, so a
+   * slow or hung store never keeps other logins from their password check.
    */
   async authenticate (username: string, password: string): Promise<AuthenticationResult> {
     const user = await this.#users.findByUsername(username)
-    const matches = await verifyPassword(user?.passwordHash ?? this.#dummyHash, password)
+    const matches = await this.#passwordWork.run(() => verifyPassword(user?.passwordHash ?? this.#dummyHash, password))
     if (user === undefined) return { ok: false, reason: 'unknown-user' }
     if (!matches) return { ok: false, reason: 'wrong-password', user }
     if (needsRehash(user.passwordHash)) await this.#rehash(user, password)
@@ -46,7 +58,8 @@ export class Authenticator {
   /** Best effort: a store that fails to take the new hash does not fail the login. */
   async #rehash (user: User, password: string): Promise<void> {
     try {
-      const replaced = await this.#users.updatePasswordHash(user.username, { from: user.passwordHash, to: await hashPassword(password) })
+      const stronger = await this.#passwordWork.run(() => hashPassword(password))
+      const replaced = await this.#users.updatePasswordHash(user.username, { from: user.passwordHash, to: stronger })
       if (replaced) this.#log.info({ username: user.username }, 'password hash upgraded to the current argon2 parameters')
     } catch (err) {
       this.#log.warn({ username: user.username, reason: (err as Error).message }, 'could not upgrade the password hash; the login goes on')

@@ -13,9 +13,20 @@ export interface PostgresUserStoreOptions {
   log?: Logger
   /** Connections of the pool (default 10). */
   maxConnections?: number
-  /** How long to wait for a connection before answering StoreUnavailableError (default 3000 ms). */
+  /** How long to wait for a connection before answering StoreUnavailableError (default CONNECTION_TIMEOUT_MS). */
   connectionTimeoutMs?: number
 }
+
+/** The longest wait for a connection, from the pool or a new one (a server that accepts and stays silent included). */
+export const CONNECTION_TIMEOUT_MS = 2000
+/**
+ * The longest a query may take once sent: node-postgres gives up on a connection that
+ * stays silent (`query_timeout`), and PostgreSQL itself stops a statement that runs, or
+ * waits on a lock, for longer (`statement_timeout`) rather than work on for no one.
+ */
+export const QUERY_TIMEOUT_MS = 2000
+/** The longest any query of the store waits for PostgreSQL before it fails with StoreUnavailableError (README). */
+export const USER_STORE_TIMEOUT_MS = CONNECTION_TIMEOUT_MS + QUERY_TIMEOUT_MS
 
 /**
  * SQLSTATE classes that mean "the database cannot serve now", not "this query is wrong":
@@ -47,8 +58,9 @@ interface UserRow {
  * Users in PostgreSQL, in the `users` table of migrations.ts, through a pool of
  * node-postgres connections. The migrations run before the first query (and again after
  * a failure), so a store created while PostgreSQL is down serves once it is back,
- * without a restart. Every error of a database that cannot be reached becomes a
- * StoreUnavailableError, which the HTTP layer answers with 503.
+ * without a restart. Every error of a database that cannot be reached, or that does not
+ * answer within USER_STORE_TIMEOUT_MS, becomes a StoreUnavailableError, which the HTTP
+ * layer answers with 503; a connection that timed out is dropped, not reused.
  */
 export class PostgresUserStore implements UserAdmin {
   readonly #pool: pg.Pool
@@ -61,7 +73,11 @@ export class PostgresUserStore implements UserAdmin {
     this.#pool = new pg.Pool({
       connectionString: options.connectionString,
       max: options.maxConnections ?? 10,
-      connectionTimeoutMillis: options.connectionTimeoutMs ?? 3000,
+      connectionTimeoutMillis: options.connectionTimeoutMs ?? CONNECTION_TIMEOUT_MS,
+      query_timeout: QUERY_TIMEOUT_MS,
+      statement_timeout: QUERY_TIMEOUT_MS,
+      // A connection frozen inside a transaction (a migration) must not hold its locks for ever.
+      idle_in_transaction_session_timeout: QUERY_TIMEOUT_MS,
       idleTimeoutMillis: 30_000,
       keepAlive: true,
       application_name: 'token-auth-service'
@@ -87,17 +103,19 @@ export class PostgresUserStore implements UserAdmin {
 
   async #runMigrations (): Promise<MigrationOutcome> {
     const client = await this.#connect()
+    let outcome: MigrationOutcome
     try {
-      const outcome = await runMigrations(client)
-      if (outcome.applied.length > 0) {
-        this.#log.info({ store: 'postgres', applied: outcome.applied.map((m) => `${m.version} ${m.name}`), version: outcome.version }, 'database migrated')
-      }
-      return outcome
+      outcome = await runMigrations(client)
     } catch (err) {
+      // Not back to the pool: a connection that timed out may still be busy with the statement.
+      client.release(true)
       throw translate(err)
-    } finally {
-      client.release()
     }
+    client.release()
+    if (outcome.applied.length > 0) {
+      this.#log.info({ store: 'postgres', applied: outcome.applied.map((m) => `${m.version} ${m.name}`), version: outcome.version }, 'database migrated')
+    }
+    return outcome
   }
 
   /** Resolves when the database answers and its schema is up to date; rejects with StoreUnavailableError otherwise. */

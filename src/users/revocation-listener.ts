@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { silentLogger, type Logger } from '../logger.js'
 import { USER_REVOKED_CHANNEL } from './migrations.js'
+import { CONNECTION_TIMEOUT_MS, QUERY_TIMEOUT_MS } from './postgres-user-store.js'
 
 export interface RevocationListenerOptions {
   /** DATABASE_URL, the same as the user store's (its search_path picks the schema whose users count). */
@@ -19,8 +20,8 @@ export interface RevocationListenerOptions {
   maxDelayMs?: number
   /**
    * Period of a `SELECT 1` on the connection (default 30 s; also the longest a query may
-   * take, up to 5 s): a peer that vanished without closing the connection is found by it,
-   * rather than by TCP after many minutes.
+   * take, up to the user store's QUERY_TIMEOUT_MS): a peer that vanished without closing
+   * the connection is found by it, rather than by TCP after many minutes.
    */
   heartbeatMs?: number
 }
@@ -86,8 +87,8 @@ export class RevocationListener {
     const client = new pg.Client({
       connectionString: this.#options.connectionString,
       keepAlive: true,
-      connectionTimeoutMillis: 3000,
-      query_timeout: Math.min(5000, this.#options.heartbeatMs ?? 5000),
+      connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
+      query_timeout: Math.min(QUERY_TIMEOUT_MS, this.#options.heartbeatMs ?? QUERY_TIMEOUT_MS),
       application_name: 'token-auth-service revocations'
     })
     client.on('error', (err: NodeJS.ErrnoException) => this.#lost(client, err))

@@ -1,5 +1,6 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import fc from 'fast-check'
+import { exchangeRaw } from './http.js'
 
 /** One HTTP request exactly as the fuzzer builds it: nothing is added but Host (unless given), Content-Length and Connection. */
 export interface RawRequest {
@@ -16,22 +17,39 @@ export interface RawResponse {
   body: Buffer
 }
 
-export type SendOutcome =
-  | { kind: 'response', response: RawResponse }
-  /** Node's client would not send it (ERR_INVALID_CHAR, ERR_UNESCAPED_CHARACTERS...): not a request at all. */
-  | { kind: 'refused-by-client', code: string }
-  /** The request left, but the connection failed before a complete answer; `status` if a status line came. */
-  | { kind: 'connection-error', code: string, status?: number }
+/**
+ * How the request went: by Node's client, or, for what that client refuses to send
+ * (control characters in a header, a header name that is not a token...), as bytes
+ * written on a socket.
+ */
+export type Wire = 'client' | 'socket'
 
-/** Codes of Node's client refusing a request before it leaves, which say nothing of the server. */
+export type SendOutcome =
+  | { kind: 'response', wire: Wire, response: RawResponse }
+  /** The request left, but the connection failed before a complete answer; `status` if a status line came. */
+  | { kind: 'connection-error', wire: Wire, code: string, status?: number }
+
+/** Codes of Node's client refusing a request before it leaves: such a request goes as bytes on a socket instead. */
 const CLIENT_REFUSALS = new Set(['ERR_INVALID_HTTP_TOKEN', 'ERR_INVALID_CHAR', 'ERR_UNESCAPED_CHARACTERS', 'ERR_HTTP_INVALID_HEADER_VALUE', 'ERR_INVALID_ARG_VALUE'])
+
+/** The headers sent with `raw`: Host unless it has one, Content-Length with a body, and Connection: close. */
+function framedHeaders (raw: RawRequest, host: string): Array<[string, string]> {
+  return [
+    ...(raw.headers.some(([name]) => name.toLowerCase() === 'host') ? [] : [['host', host] as [string, string]]),
+    ...raw.headers,
+    ...(raw.body === undefined ? [] : [['content-length', String(raw.body.length)] as [string, string]]),
+    ['connection', 'close']
+  ]
+}
 
 /**
  * Sends `raw` with node:http on a connection of its own (no agent, `Connection: close`),
  * so that nothing of one request leaks into the next, and waits at most `timeoutMs`.
+ * What Node's client refuses to send goes byte for byte on a socket instead.
  */
 export function sendRaw (baseUrl: string, raw: RawRequest, timeoutMs = 5000): Promise<SendOutcome> {
   const { hostname, port } = new URL(baseUrl)
+  const headers = framedHeaders(raw, `${hostname}:${port}`)
   return new Promise((resolve) => {
     let status: number | undefined
     let settled = false
@@ -39,6 +57,11 @@ export function sendRaw (baseUrl: string, raw: RawRequest, timeoutMs = 5000): Pr
       if (settled) return
       settled = true
       resolve(outcome)
+    }
+    const sendOnSocket = () => {
+      sendBytes(baseUrl, raw, headers, timeoutMs).then(settle, (err: NodeJS.ErrnoException) => {
+        settle({ kind: 'connection-error', wire: 'socket', code: err.code ?? 'UNKNOWN' })
+      })
     }
     let req: ReturnType<typeof httpRequest>
     try {
@@ -51,34 +74,29 @@ export function sendRaw (baseUrl: string, raw: RawRequest, timeoutMs = 5000): Pr
         // Content-Length always with a body: for GET, HEAD, DELETE... Node's client would otherwise send
         // the bytes unframed, and the server would rightly read them as a second request.
         // Headers as an array are sent as they are: Node adds no Host then, so add it unless the fuzzer chose one.
-        headers: [
-          ...(raw.headers.some(([name]) => name.toLowerCase() === 'host') ? [] : ['host', `${hostname}:${port}`]),
-          ...raw.headers.flat(),
-          ...(raw.body === undefined ? [] : ['content-length', String(raw.body.length)]),
-          'connection', 'close'
-        ],
+        headers: headers.flat(),
         // Node's client checks the header total against its own maxHeaderSize; allow what we send.
         maxHeaderSize: 64 * 1024
       })
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? 'UNKNOWN'
-      if (CLIENT_REFUSALS.has(code)) return settle({ kind: 'refused-by-client', code })
+      if (CLIENT_REFUSALS.has((err as NodeJS.ErrnoException).code ?? '')) return sendOnSocket()
       throw err
     }
     req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error('client timeout'), { code: 'CLIENT_TIMEOUT' })))
     req.on('error', (err: NodeJS.ErrnoException) => {
       const code = err.code ?? 'UNKNOWN'
-      if (CLIENT_REFUSALS.has(code)) settle({ kind: 'refused-by-client', code })
-      else settle({ kind: 'connection-error', code, status })
+      if (CLIENT_REFUSALS.has(code)) sendOnSocket()
+      else settle({ kind: 'connection-error', wire: 'client', code, status })
     })
     req.on('response', (response) => {
       status = response.statusCode
       const chunks: Buffer[] = []
       response.on('data', (chunk: Buffer) => chunks.push(chunk))
-      response.on('error', (err: NodeJS.ErrnoException) => settle({ kind: 'connection-error', code: err.code ?? 'UNKNOWN', status }))
-      response.on('aborted', () => settle({ kind: 'connection-error', code: 'ABORTED', status }))
+      response.on('error', (err: NodeJS.ErrnoException) => settle({ kind: 'connection-error', wire: 'client', code: err.code ?? 'UNKNOWN', status }))
+      response.on('aborted', () => settle({ kind: 'connection-error', wire: 'client', code: 'ABORTED', status }))
       response.on('end', () => settle({
         kind: 'response',
+        wire: 'client',
         response: { status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }
       }))
     })
@@ -87,12 +105,59 @@ export function sendRaw (baseUrl: string, raw: RawRequest, timeoutMs = 5000): Pr
   })
 }
 
+/** `raw` written byte for byte (header text as latin1, as Node's client would) on a socket, and the answer read from it. */
+async function sendBytes (baseUrl: string, raw: RawRequest, headers: Array<[string, string]>, timeoutMs: number): Promise<SendOutcome> {
+  const head = `${raw.method} ${raw.path} HTTP/1.1\r\n${headers.map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n`
+  const answer = parseResponse(await exchangeRaw(baseUrl, Buffer.concat([Buffer.from(head, 'latin1'), raw.body ?? Buffer.alloc(0)]), timeoutMs))
+  return answer.response === undefined
+    ? { kind: 'connection-error', wire: 'socket', code: 'INCOMPLETE_ANSWER', status: answer.status }
+    : { kind: 'response', wire: 'socket', response: answer.response }
+}
+
+/** An HTTP/1.1 answer read off a socket: its status once a status line came, the whole response once complete. */
+export function parseResponse (bytes: Buffer): { status?: number, response?: RawResponse } {
+  const statusLine = /^HTTP\/1\.[01] (\d{3}) /.exec(bytes.toString('latin1', 0, 16))
+  if (statusLine === null) return {}
+  const status = Number(statusLine[1])
+  const headEnd = bytes.indexOf('\r\n\r\n')
+  if (headEnd < 0) return { status }
+  const headers: IncomingHttpHeaders = {}
+  for (const line of bytes.toString('latin1', 0, headEnd).split('\r\n').slice(1)) {
+    const colon = line.indexOf(':')
+    headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim()
+  }
+  const rest = bytes.subarray(headEnd + 4)
+  const body = headers['transfer-encoding'] === 'chunked' ? dechunk(rest) : rest.subarray(0, Number(headers['content-length'] ?? rest.length))
+  if (body === undefined || body.length < Number(headers['content-length'] ?? 0)) return { status }
+  return { status, response: { status, headers, body } }
+}
+
+/** The body of a chunked message; undefined when it stops before its last chunk. */
+function dechunk (bytes: Buffer): Buffer | undefined {
+  const chunks: Buffer[] = []
+  let at = 0
+  for (;;) {
+    const lineEnd = bytes.indexOf('\r\n', at)
+    if (lineEnd < 0) return undefined
+    const size = Number.parseInt(bytes.toString('latin1', at, lineEnd), 16)
+    if (Number.isNaN(size) || lineEnd + 2 + size > bytes.length) return undefined
+    if (size === 0) return Buffer.concat(chunks)
+    chunks.push(bytes.subarray(lineEnd + 2, lineEnd + 2 + size))
+    at = lineEnd + 2 + size + 2
+  }
+}
+
 /** How a request shows in a counterexample: short, and readable. */
 export function describeRequest (raw: RawRequest): string {
   const cut = (text: string, max = 120) => text.length > max ? `${text.slice(0, max)}…(${text.length} chars)` : text
-  const headers = raw.headers.map(([name, value]) => `${cut(name, 40)}: ${cut(value, 60)}`).join('; ')
+  // Control characters as escapes, as JSON writes them: a CR or an ESC would garble the report.
+  const visible = (text: string, max?: number) => [...cut(text, max)].map((char) => {
+    const code = char.charCodeAt(0)
+    return code < 0x20 || (code >= 0x7f && code <= 0x9f) ? `\\u${code.toString(16).padStart(4, '0')}` : char
+  }).join('')
+  const headers = raw.headers.map(([name, value]) => `${visible(name, 40)}: ${visible(value, 60)}`).join('; ')
   const body = raw.body === undefined ? '' : ` body=${JSON.stringify(cut(raw.body.toString('latin1'), 80))}`
-  return `${raw.method} ${cut(raw.path)} [${headers}]${body}`
+  return `${visible(raw.method)} ${visible(raw.path)} [${headers}]${body}`
 }
 
 // ---------------------------------------------------------------------------------------
@@ -104,13 +169,44 @@ const TCHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM
 const tchar = fc.constantFrom(...TCHARS)
 export const httpToken = (maxLength = 20) => fc.string({ unit: tchar, minLength: 1, maxLength })
 
-/** What Node's client accepts in a header value: tab, visible ASCII, space, and obs-text (0x80-0xff). */
+/** A control character: C0, DEL or C1; most often NUL, which PostgreSQL cannot store, CR and LF. */
+export const controlChar = fc.oneof(
+  { weight: 1, arbitrary: fc.constant('\u0000') },
+  { weight: 1, arbitrary: fc.constantFrom('\r', '\n') },
+  { weight: 2, arbitrary: fc.oneof(fc.integer({ min: 0x00, max: 0x1f }), fc.integer({ min: 0x7f, max: 0x9f })).map((code) => String.fromCharCode(code)) }
+)
+
+/**
+ * Header value characters: mostly what Node's client accepts (tab, visible ASCII, space,
+ * obs-text 0x80-0xff), and control characters, which then go byte for byte on a socket.
+ */
 const headerValueChar = fc.oneof(
-  { weight: 8, arbitrary: fc.integer({ min: 0x20, max: 0x7e }) },
-  { weight: 1, arbitrary: fc.constant(0x09) },
-  { weight: 1, arbitrary: fc.integer({ min: 0x80, max: 0xff }) }
-).map((code) => String.fromCharCode(code))
+  { weight: 16, arbitrary: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)) },
+  { weight: 2, arbitrary: fc.constant('\t') },
+  { weight: 2, arbitrary: fc.integer({ min: 0x80, max: 0xff }).map((code) => String.fromCharCode(code)) },
+  { weight: 1, arbitrary: controlChar }
+)
 export const headerValue = (maxLength = 80) => fc.string({ unit: headerValueChar, maxLength })
+
+/**
+ * Text that JSON must escape: quotes, backslashes and control characters (two to six
+ * bytes each in JSON), among ordinary characters; short, or long runs of one of them.
+ */
+export function escapeHeavy (maxLength = 40) {
+  const unit = fc.oneof(fc.constantFrom('"', '\\', '\t', '\u2028', 'a', '@', '.'), controlChar)
+  return fc.oneof(
+    { weight: 3, arbitrary: fc.string({ unit, maxLength }) },
+    { weight: 1, arbitrary: fc.tuple(unit, fc.integer({ min: 1, max: maxLength })).map(([char, n]) => char.repeat(n)) }
+  )
+}
+
+/** Header tokens JSON must escape, up to past Node's 16 KiB header limit: 9,000 quotes among them. */
+const escapeHeavyToken = fc.oneof(
+  escapeHeavy(40),
+  fc.tuple(fc.constantFrom('"', '\\', '\\"', '\t'), fc.integer({ min: 1000, max: 17_000 }))
+    .map(([unit, n]) => unit.repeat(Math.ceil(n / unit.length)).slice(0, n)),
+  fc.constant('"'.repeat(9000))
+)
 
 /** What Node's client accepts, unescaped, in a request target: 0x21-0xff. */
 const pathChar = fc.integer({ min: 0x21, max: 0xff }).map((code) => String.fromCharCode(code))
@@ -152,6 +248,7 @@ export const randomPath = fc.oneof(
   fc.webPath().map((p) => p === '' ? '/' : p),
   fc.string({ unit: pathChar, maxLength: 60 }).map((p) => `/${p}`),
   fc.string({ unit: pathChar, maxLength: 60 }),
+  fc.string({ unit: fc.oneof(pathChar, controlChar), maxLength: 60 }).map((p) => `/${p}`),
   fc.constantFrom('*', '/', '//', 'http://127.0.0.1/health', 'health', '/%', '/%%32%65', '/..', '/\u00ff\u00fe'),
   // Long targets: beyond Node's 16 KiB header limit too (431).
   fc.integer({ min: 1000, max: 20_000 }).map((n) => `/${'a'.repeat(n)}`),
@@ -172,7 +269,11 @@ export function credentialValue (knownTokens: readonly string[]) {
         .map(([scheme, rest]) => `${scheme} ${rest}`)
     },
     { weight: 1, arbitrary: fc.constantFrom('Bearer', 'Bearer ', 'Bearer null', 'Bearer undefined', 'Bearer [object Object]', '', ' ', 'null') },
-    { weight: 1, arbitrary: fc.integer({ min: 100, max: 20_000 }).map((n) => `Bearer ${'A'.repeat(n)}`) }
+    { weight: 1, arbitrary: fc.integer({ min: 100, max: 20_000 }).map((n) => `Bearer ${'A'.repeat(n)}`) },
+    { weight: 2, arbitrary: escapeHeavyToken.map((t) => `Bearer ${t}`) },
+    { weight: 1, arbitrary: escapeHeavyToken },
+    // A real token with a control character in it or around it: refused, and never logged.
+    { weight: 1, arbitrary: fc.tuple(someToken, controlChar, fc.nat(32)).map(([t, char, at]) => `Bearer ${t.slice(0, at)}${char}${t.slice(at)}`) }
   )
 }
 
@@ -192,24 +293,53 @@ export const contentType = fc.oneof(
 export interface Credentials { username: string, password: string }
 
 /**
+ * Login bodies' fields: addresses, strings, JSON values of the wrong type, text JSON must
+ * escape (control characters included), and real credentials, as they are or with such a
+ * character put into one field.
+ */
+export function loginFields (knownCredentials: readonly Credentials[] = []) {
+  // An address or a password with a control character, a quote or a backslash somewhere in it.
+  const withEscapes = (base: fc.Arbitrary<string>) => fc.tuple(base, fc.oneof(controlChar, escapeHeavy(3)), fc.nat()).map(([text, inserted, at]) => {
+    const cut = at % (text.length + 1)
+    return text.slice(0, cut) + inserted + text.slice(cut)
+  })
+  const fields = fc.record({
+    username: fc.oneof(
+      fc.emailAddress(), fc.string({ maxLength: 300 }), fc.constant(''), fc.jsonValue({ maxDepth: 1 }),
+      escapeHeavy(60), withEscapes(fc.emailAddress())
+    ),
+    password: fc.oneof(
+      fc.string({ maxLength: 40 }), fc.constant(''), fc.string({ minLength: 1020, maxLength: 1100 }), fc.jsonValue({ maxDepth: 1 }),
+      escapeHeavy(60)
+    )
+  }, { requiredKeys: [] })
+  // Real credentials with a control character in either field.
+  const spoiled = knownCredentials.length === 0
+    ? fields
+    : fc.tuple(fc.constantFrom(...knownCredentials), fc.boolean()).chain(([credentials, inUsername]) => inUsername
+      ? withEscapes(fc.constant(credentials.username)).map((username) => ({ ...credentials, username }))
+      : withEscapes(fc.constant(credentials.password)).map((password) => ({ ...credentials, password })))
+  return knownCredentials.length === 0
+    ? fields
+    : fc.oneof({ weight: 2, arbitrary: fields }, { weight: 1, arbitrary: fc.constantFrom(...knownCredentials) }, { weight: 2, arbitrary: spoiled })
+}
+
+const utf8 = (text: string) => Buffer.from(text, 'utf8')
+
+/**
  * Bodies: JSON of every shape (login-like included, sometimes with real credentials),
  * text, bytes, multipart garbage, and sizes past the 16 KiB limit.
  */
 export function body (knownTokens: readonly string[], knownCredentials: readonly Credentials[] = []) {
-  const text = (s: string) => Buffer.from(s, 'utf8')
-  const fields = fc.record({
-    username: fc.oneof(fc.emailAddress(), fc.string({ maxLength: 300 }), fc.constant(''), fc.jsonValue({ maxDepth: 1 })),
-    password: fc.oneof(fc.string({ maxLength: 40 }), fc.constant(''), fc.string({ minLength: 1020, maxLength: 1100 }), fc.jsonValue({ maxDepth: 1 }))
-  }, { requiredKeys: [] })
-  const loginish = knownCredentials.length === 0 ? fields : fc.oneof({ weight: 3, arbitrary: fields }, { weight: 1, arbitrary: fc.constantFrom(...knownCredentials) })
+  const loginish = loginFields(knownCredentials)
   const tokenBody = fc.record({
-    token: knownTokens.length === 0 ? fc.string() : fc.oneof(fc.string(), fc.constantFrom(...knownTokens))
+    token: knownTokens.length === 0 ? fc.oneof(fc.string(), escapeHeavyToken) : fc.oneof(fc.string(), escapeHeavyToken, fc.constantFrom(...knownTokens))
   })
   return fc.oneof(
-    { weight: 3, arbitrary: loginish.map((value) => text(JSON.stringify(value))) },
-    { weight: 1, arbitrary: tokenBody.map((value) => text(JSON.stringify(value))) },
-    { weight: 2, arbitrary: fc.json({ maxDepth: 4 }).map(text) },
-    { weight: 1, arbitrary: fc.string({ maxLength: 200 }).map(text) },
+    { weight: 3, arbitrary: loginish.map((value) => utf8(JSON.stringify(value))) },
+    { weight: 1, arbitrary: tokenBody.map((value) => utf8(JSON.stringify(value))) },
+    { weight: 2, arbitrary: fc.json({ maxDepth: 4 }).map(utf8) },
+    { weight: 1, arbitrary: fc.string({ maxLength: 200 }).map(utf8) },
     { weight: 1, arbitrary: fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes)) },
     {
       weight: 1,
@@ -224,9 +354,9 @@ export function body (knownTokens: readonly string[], knownCredentials: readonly
         'username=jsf.fusco%40gmail.com&password=postman',
         '------x\r\nContent-Disposition: form-data; name="username"\r\n\r\nx\r\n------x--\r\n',
         '--\r\n\r\n--garbage'
-      ).map(text)
+      ).map(utf8)
     },
-    { weight: 1, arbitrary: fc.integer({ min: 10_000, max: 40_000 }).map((n) => text(JSON.stringify({ username: 'a@b.c', password: 'p'.repeat(n) }))) }
+    { weight: 1, arbitrary: fc.integer({ min: 10_000, max: 40_000 }).map((n) => utf8(JSON.stringify({ username: 'a@b.c', password: 'p'.repeat(n) }))) }
   )
 }
 
@@ -244,7 +374,12 @@ export const extraHeader = fc.oneof(
       headerValue(60)
     )
   },
-  { weight: 1, arbitrary: fc.integer({ min: 1_000, max: 20_000 }).map((n): [string, string] => [`x-big-${n}`, 'v'.repeat(n)]) }
+  { weight: 1, arbitrary: fc.integer({ min: 1_000, max: 20_000 }).map((n): [string, string] => [`x-big-${n}`, 'v'.repeat(n)]) },
+  // Names that are no HTTP token: control characters, spaces, separators.
+  {
+    weight: 1,
+    arbitrary: fc.tuple(fc.string({ unit: fc.oneof(tchar, controlChar, fc.constantFrom(' ', ':', '"', '(')), minLength: 1, maxLength: 20 }), headerValue(30))
+  }
 )
 
 /** A route of the app: the fuzzer aims at these, then strays from them. */
@@ -279,7 +414,7 @@ export function rawRequest ({ endpoints, tokens: knownTokens = [], credentials: 
     { weight: 1, arbitrary: fc.record({ method, path: randomPath }) }
   )
   const credentials = fc.array(fc.tuple(fc.constantFrom('authorization', 'token', 'Authorization', 'TOKEN'), credentialValue(knownTokens)), { maxLength: 3 })
-  return fc.record({
+  const anyRequest = fc.record({
     target,
     credentials,
     contentType: fc.option(contentType, { nil: undefined, freq: 3 }),
@@ -291,4 +426,26 @@ export function rawRequest ({ endpoints, tokens: knownTokens = [], credentials: 
     headers: [...credentials, ...(contentType === undefined ? [] : [['content-type', contentType] as [string, string]]), ...extra],
     body
   }))
+  // Each route with its own method and one or two token headers, often tokens JSON must escape: they reach the handlers.
+  const withToken = fc.record({
+    endpoint: fc.constantFrom(...endpoints),
+    credentials: fc.array(fc.tuple(
+      fc.constantFrom('authorization', 'token'),
+      fc.oneof(credentialValue(knownTokens), escapeHeavyToken, escapeHeavyToken.map((t) => `Bearer ${t}`))
+    ), { minLength: 1, maxLength: 2 })
+  }).map(({ endpoint, credentials }): RawRequest => ({ method: endpoint.method, path: endpoint.path, headers: credentials }))
+  // Well-framed JSON logins, so that odd fields reach the handler and the user store, not only the parsers.
+  const loginPaths = endpoints.filter((endpoint) => endpoint.method === 'POST' && endpoint.path.endsWith('/login')).map((endpoint) => endpoint.path)
+  if (loginPaths.length === 0) return fc.oneof({ weight: 3, arbitrary: anyRequest }, { weight: 1, arbitrary: withToken })
+  const login = fc.record({
+    path: fc.constantFrom(...loginPaths),
+    fields: loginFields(knownCredentials),
+    extra: fc.array(extraHeader, { maxLength: 1 })
+  }).map(({ path, fields, extra }): RawRequest => ({
+    method: 'POST',
+    path,
+    headers: [['content-type', 'application/json'], ...extra],
+    body: utf8(JSON.stringify(fields))
+  }))
+  return fc.oneof({ weight: 2, arbitrary: anyRequest }, { weight: 1, arbitrary: withToken }, { weight: 1, arbitrary: login })
 }

@@ -1,5 +1,5 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { connect, type AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 
 /** Starts `app` on a free port of the loopback and returns its base URL. */
@@ -64,5 +64,24 @@ export function requestFrom (localAddress: string, url: string, { method = 'GET'
     })
     request.on('error', reject)
     request.end(payload)
+  })
+}
+
+/**
+ * Writes `bytes` on a new TCP connection to `baseUrl` exactly as they are (what no HTTP
+ * client would send), and resolves with every byte received until the server closes the
+ * connection, or until `timeoutMs` have passed. The connection is not half-closed (Node's
+ * server would abort the request): send `Connection: close` in a request that parses.
+ */
+export function exchangeRaw (baseUrl: string, bytes: Buffer | string, timeoutMs = 5000): Promise<Buffer> {
+  const { hostname, port } = new URL(baseUrl)
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    const socket = connect(Number(port), hostname, () => socket.write(bytes))
+    socket.setTimeout(timeoutMs, () => socket.destroy())
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+    // The server may close while the request is still being written (a reset): what it answered counts.
+    socket.on('error', (err: NodeJS.ErrnoException) => { if (chunks.length === 0 && err.code !== 'ECONNRESET' && err.code !== 'EPIPE') reject(err) })
+    socket.on('close', () => resolve(Buffer.concat(chunks)))
   })
 }

@@ -57,6 +57,13 @@ export interface TcpProxy {
   restore: () => Promise<void>
   /** Stops relaying on the open connections without closing them (a peer gone silent); new ones work. */
   freeze: () => void
+  /**
+   * As a relay under SIGSTOP: the open connections go silent, and new ones are accepted
+   * (the kernel would complete their handshake) but never answered, until `resume`.
+   */
+  stall: () => void
+  /** Relays again on every connection that `freeze` or `stall` silenced and that is still open. */
+  resume: () => void
 }
 
 /** Starts a relay to the host and port of `url` on a free port of the loopback; `cut` it when done. */
@@ -64,14 +71,31 @@ export async function startTcpProxy (url: string = TEST_DATABASE_URL): Promise<T
   const target = new URL(url)
   const pairs = new Set<[Socket, Socket]>()
   const frozen = new Set<[Socket, Socket]>()
+  let stalled = false
+  const silence = (pair: [Socket, Socket]) => {
+    const [incoming, outgoing] = pair
+    incoming.unpipe(outgoing)
+    outgoing.unpipe(incoming)
+    incoming.pause()
+    outgoing.pause()
+    frozen.add(pair)
+  }
+  const freeze = () => {
+    for (const pair of pairs) silence(pair)
+    pairs.clear()
+  }
   const server = createServer((incoming) => {
     const outgoing = connect(Number(target.port || 5432), target.hostname)
     const pair: [Socket, Socket] = [incoming, outgoing]
-    pairs.add(pair)
     for (const socket of pair) {
-      socket.on('close', () => { pairs.delete(pair) })
+      socket.on('close', () => { pairs.delete(pair); frozen.delete(pair) })
       socket.on('error', () => { incoming.destroy(); outgoing.destroy() })
     }
+    if (stalled) {
+      silence(pair)
+      return
+    }
+    pairs.add(pair)
     incoming.pipe(outgoing).pipe(incoming)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -96,15 +120,20 @@ export async function startTcpProxy (url: string = TEST_DATABASE_URL): Promise<T
       server.once('error', reject)
       server.listen(port, '127.0.0.1', () => { server.off('error', reject); resolve() })
     }),
-    freeze: () => {
-      for (const [incoming, outgoing] of pairs) {
-        incoming.unpipe(outgoing)
-        outgoing.unpipe(incoming)
-        incoming.pause()
-        outgoing.pause()
-        frozen.add([incoming, outgoing])
+    freeze,
+    stall: () => {
+      stalled = true
+      freeze()
+    },
+    resume: () => {
+      stalled = false
+      for (const pair of frozen) {
+        const [incoming, outgoing] = pair
+        pairs.add(pair)
+        // pipe() resumes the paused sockets: what waited in them flows on.
+        incoming.pipe(outgoing).pipe(incoming)
       }
-      pairs.clear()
+      frozen.clear()
     }
   }
 }

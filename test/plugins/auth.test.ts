@@ -107,7 +107,12 @@ describe('POST /auth/login', () => {
       ['a number as username', { payload: JSON.stringify({ username: 12345, password: DEMO_PASSWORD }), headers: { 'content-type': 'application/json' } }],
       ['a null password', { payload: JSON.stringify({ username: DEMO_USERNAME, password: null }), headers: { 'content-type': 'application/json' } }],
       ['a username over 254 characters', { payload: JSON.stringify({ username: `${'a'.repeat(245)}@example.com`, password: DEMO_PASSWORD }), headers: { 'content-type': 'application/json' } }],
-      ['a password over 1024 characters', { payload: JSON.stringify({ username: DEMO_USERNAME, password: 'p'.repeat(1025) }), headers: { 'content-type': 'application/json' } }]
+      ['a password over 1024 characters', { payload: JSON.stringify({ username: DEMO_USERNAME, password: 'p'.repeat(1025) }), headers: { 'content-type': 'application/json' } }],
+      // No email address holds a control character (and PostgreSQL cannot store U+0000).
+      ...['\u0000', '\t', '\n', '\u001b', '\u007f', '\u0085'].map((char): [string, { payload: string, headers: Record<string, string> }] => [
+        `a username holding U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`,
+        { payload: JSON.stringify({ username: `jsf.fusco${char}@gmail.com`, password: DEMO_PASSWORD }), headers: { 'content-type': 'application/json' } }
+      ])
     ]
 
     it.each(cases)('for %s', async (_name, request) => {

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { MemoryTokenStore } from '../../src/tokens/memory-token-store.js'
 import { policyFromSeconds } from '../../src/tokens/lifetime.js'
 import { hashPassword } from '../../src/users/password.js'
+import { MAX_TOKEN_LENGTH } from '../../plugins/shared/token-validation.js'
 import { buildTestApp, DEMO_PASSWORD, DEMO_USERNAME, loginToken } from '../helpers/build-app.js'
 
 const OTHER_USER = 'grace@example.com'
@@ -158,6 +159,36 @@ describe('input limits', () => {
     const token = await loginToken(app)
     expect((await app.inject({ method: 'GET', url: '/business/data', headers: { token } })).statusCode).toBe(200)
     expect(validate).toHaveBeenCalledTimes(1)
+  })
+
+  describe('oversized and escape-heavy header tokens', () => {
+    /** Every route that takes a token, with FORWARD_AUTH on. */
+    const TOKEN_ROUTES = [
+      ['GET', '/business/data'], ['GET', '/data'], ['POST', '/auth/logout'], ['POST', '/auth/logout-all'],
+      ['GET', '/auth/sessions'], ['GET', '/auth/verify']
+    ] as const
+    // JSON escapes a quote or a backslash in two bytes and a control character in six: the
+    // business service's call to validateToken must stay inside the 16 KiB body limit.
+    const TOKENS = {
+      '9,000 quotes': '"'.repeat(9000),
+      '9,000 backslashes': '\\'.repeat(9000),
+      'control characters, one past the contract\'s longest token': '\u0001'.repeat(MAX_TOKEN_LENGTH + 1),
+      'the contract\'s longest token, in quotes': '"'.repeat(MAX_TOKEN_LENGTH),
+      'the contract\'s longest token, in control characters': '\u001f'.repeat(MAX_TOKEN_LENGTH)
+    }
+
+    it.each(Object.entries(TOKENS))('answer 401 invalid_token on every route, never a 5xx or an error line, to %s', async (_name, token) => {
+      const { app, logs } = await buildTestApp({ config: { FORWARD_AUTH: true } })
+      for (const [method, url] of TOKEN_ROUTES) {
+        for (const headers of [{ token }, { authorization: `Bearer ${token}` }]) {
+          const answer = await app.inject({ method, url, headers })
+          expect(answer.statusCode, `${method} ${url} ${Object.keys(headers)[0]}`).toBe(401)
+          expect(answer.headers['www-authenticate']).toBe('Bearer error="invalid_token"')
+          expect(answer.json()).toMatchObject({ statusCode: 401, error: 'Unauthorized' })
+        }
+      }
+      expect(logs.filter((line) => (line.level as number) >= 50)).toEqual([])
+    })
   })
 })
 

@@ -2,6 +2,8 @@ import type { FastifyInstance, InjectOptions } from 'fastify'
 import { describe, expect, it } from 'vitest'
 import { digestToken } from '../../src/tokens/token.js'
 import { buildTestApp, DEMO_PASSWORD, DEMO_USERNAME, getData, loginToken, type TestApp } from '../helpers/build-app.js'
+import { exchangeRaw, listenOnFreePort } from '../helpers/http.js'
+import { encodedForms, findEncodedSecret } from '../helpers/secret-encodings.js'
 
 const MALFORMED_PASSWORD = 'hunter2-secret'
 const WRONG_PASSWORD = 'wrong-Secret-Passw0rd'
@@ -152,6 +154,50 @@ describe('logging', () => {
       const token = await freshToken(testApp.app, secrets)
       testApp.app.log.info({ leaked: `x${token}x` }, 'a careless line')
       expect(() => expectNoSecretIn(testApp.rawLogs(), secrets)).toThrow()
+    })
+
+    describe('for a request Node cannot parse, at trace level, in no encoding', () => {
+      /** Requests that Node's parser refuses after reading the credentials: each gets Fastify's client-error answer and trace line. */
+      const malformed = (token: string, password: string): Array<[string, string]> => {
+        const body = JSON.stringify({ username: DEMO_USERNAME, password })
+        const start = `POST /auth/login HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\ntoken: ${token}\r\nContent-Type: application/json\r\n`
+        return [
+          ['a control character in a header value', `${start}X-Bad: a\u0001b\r\nContent-Length: ${body.length}\r\n\r\n${body}`],
+          ['a Content-Length that is not a number', `${start}Content-Length: ${body.length}x\r\n\r\n${body}`],
+          ['both Content-Length and chunked', `${start}Content-Length: ${body.length}\r\nTransfer-Encoding: chunked\r\n\r\n${body}`],
+          ['a chunk size that is not hex', `${start}Transfer-Encoding: chunked\r\n\r\nzz\r\n${body}\r\n0\r\n\r\n`],
+          ['a space before a header colon', `${start}X-Bad : 1\r\nContent-Length: ${body.length}\r\n\r\n${body}`],
+          ['headers over the size limit', `${start}X-Big: ${'v'.repeat(20_000)}\r\nContent-Length: ${body.length}\r\n\r\n${body}`],
+          ['a bad request line', `POST /auth/login?password=${password} HTTP/9\r\nAuthorization: Bearer ${token}\r\n\r\n${body}`]
+        ]
+      }
+
+      it('writes neither the token nor the password of any', async () => {
+        const testApp = await buildTestApp()
+        expect(testApp.app.log.level).toBe('trace')
+        const baseUrl = await listenOnFreePort(testApp.app)
+        const token = await loginToken(testApp.app)
+        for (const [name, request] of malformed(token, DEMO_PASSWORD)) {
+          const answer = (await exchangeRaw(baseUrl, request)).toString('latin1')
+          expect(answer, name).toMatch(/^HTTP\/1\.1 4\d\d /)
+        }
+        const clientErrors = testApp.logs.filter((line) => typeof line.msg === 'string' && line.msg.startsWith('client '))
+        expect(clientErrors.length).toBeGreaterThanOrEqual(malformed(token, DEMO_PASSWORD).length)
+        const raw = testApp.rawLogs()
+        for (const secret of [token, DEMO_PASSWORD, digestToken(token)]) {
+          expect(findEncodedSecret(raw, secret), `a form of ${secret} in the logs`).toBeUndefined()
+        }
+      })
+
+      it('finds a secret in any of its forms when one is written (the check itself works)', () => {
+        const secret = 'a-secret-of-some-length'
+        for (const form of encodedForms(secret)) expect(findEncodedSecret(`{"x":"..${form}.."}`, secret)).toBe(form)
+        const inBuffer = JSON.stringify({ rawPacket: Buffer.from(`Authorization: Bearer ${secret}\r\n`) })
+        expect(findEncodedSecret(inBuffer, secret)).toBeDefined()
+        for (const prefix of ['', 'x', 'xy']) {
+          expect(findEncodedSecret(Buffer.from(prefix + secret + 'tail').toString('base64'), secret)).toBeDefined()
+        }
+      })
     })
 
     it('redacts secrets under the usual field names', async () => {

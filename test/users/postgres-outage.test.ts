@@ -1,9 +1,11 @@
+import { createServer, type AddressInfo, type Socket } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { hashPassword } from '../../src/users/password.js'
-import { PostgresUserStore } from '../../src/users/postgres-user-store.js'
+import { PostgresUserStore, USER_STORE_TIMEOUT_MS } from '../../src/users/postgres-user-store.js'
 import { buildTestApp, getData, login } from '../helpers/build-app.js'
-import { createTestSchema, startTcpProxy, type TestSchema } from '../helpers/postgres.js'
+import { createTestSchema, startTcpProxy, TEST_DATABASE_URL, withSearchPath, type TestSchema } from '../helpers/postgres.js'
 
 const PASSWORD = 'correct horse battery staple'
 
@@ -25,6 +27,21 @@ async function waitUntilReady (app: FastifyInstance, timeoutMs = 10_000): Promis
   while ((await ready(app)).statusCode !== 200) {
     if (Date.now() > deadline) throw new Error('not ready in time')
     await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+/** What the test allows beyond the store's bound: the scheduling of a busy machine, and the dummy argon2 check. */
+const SLACK_MS = 1000
+
+/** `promise`'s outcome, or a failure naming the wait once `ms` have passed without one. */
+async function answerWithin<T> (promise: Promise<T>, ms: number): Promise<T> {
+  const abandon = new AbortController()
+  const timeout = sleep(ms, undefined, { signal: abandon.signal }).then(() => { throw new Error(`no answer within ${ms} ms`) })
+  try {
+    return await Promise.race([promise, timeout])
+  } finally {
+    abandon.abort()
+    timeout.catch(() => {})
   }
 }
 
@@ -94,5 +111,75 @@ describe('USER_STORE=postgres when PostgreSQL goes away', () => {
     await proxy.restore()
     await waitUntilReady(app)
     expect((await getData(app, token)).statusCode).toBe(401)
+  })
+})
+
+describe('USER_STORE=postgres when PostgreSQL hangs', () => {
+  it(`answers a login whose connection froze mid-query with 503 within ${USER_STORE_TIMEOUT_MS} ms, and never makes other logins wait for it`, async () => {
+    const { proxy, url } = await appThroughProxy()
+    // One password check at a time: a lookup that held the slot would hold every other login.
+    const { app } = await buildTestApp({ config: { USER_STORE: 'postgres', DATABASE_URL: url, HASH_CONCURRENCY: 1, LOGIN_MAX_PER_IP: 1000 } })
+    expect((await login(app, 'ada@example.com', PASSWORD)).statusCode).toBe(200)
+
+    // The pool's open connection goes silent; the next login's lookup is sent on it and gets no answer.
+    proxy.freeze()
+    const startedAt = Date.now()
+    let frozenAnswered = false
+    const frozen = login(app, 'ada@example.com', PASSWORD).finally(() => { frozenAnswered = true })
+    // Meanwhile a later login gets a new connection, and its password check at once.
+    const later = await answerWithin(login(app, 'ada@example.com', PASSWORD), USER_STORE_TIMEOUT_MS)
+    expect(later.statusCode).toBe(200)
+    expect(frozenAnswered).toBe(false)
+
+    const refused = await answerWithin(frozen, USER_STORE_TIMEOUT_MS + SLACK_MS)
+    expect(Date.now() - startedAt).toBeLessThanOrEqual(USER_STORE_TIMEOUT_MS + SLACK_MS)
+    expect(refused.statusCode).toBe(503)
+    expect(refused.json()).toMatchObject({ statusCode: 503, error: 'Service Unavailable' })
+    expect(refused.headers['retry-after']).toBeDefined()
+    // The frozen connection was dropped, not given back to the pool: logins go on.
+    expect((await login(app, 'ada@example.com', PASSWORD)).statusCode).toBe(200)
+  })
+
+  it('answers login and readiness 503 within the bound while PostgreSQL hangs (a relay under SIGSTOP), and recovers when it answers again', async () => {
+    const { proxy, url } = await appThroughProxy()
+    const { app } = await buildTestApp({ config: { USER_STORE: 'postgres', DATABASE_URL: url, HASH_CONCURRENCY: 1, LOGIN_MAX_PER_IP: 1000 } })
+    expect((await login(app, 'ada@example.com', PASSWORD)).statusCode).toBe(200)
+    expect((await ready(app)).statusCode).toBe(200)
+
+    // Open connections go silent, and new ones are accepted but never answered.
+    proxy.stall()
+    for (let i = 0; i < 2; i++) {
+      const startedAt = Date.now()
+      const refused = await answerWithin(login(app, 'ada@example.com', PASSWORD), USER_STORE_TIMEOUT_MS + SLACK_MS)
+      expect(refused.statusCode).toBe(503)
+      expect(Date.now() - startedAt).toBeLessThanOrEqual(USER_STORE_TIMEOUT_MS + SLACK_MS)
+    }
+    const notReady = await answerWithin(ready(app), USER_STORE_TIMEOUT_MS + SLACK_MS)
+    expect(notReady.statusCode).toBe(503)
+    expect(notReady.json()).toEqual({ status: 'unavailable', unavailable: ['user-store'] })
+
+    proxy.resume()
+    await waitUntilReady(app)
+    expect((await login(app, 'ada@example.com', PASSWORD)).statusCode).toBe(200)
+  })
+
+  it('answers 503 within the bound when PostgreSQL accepts connections but never answers', async () => {
+    const held = new Set<Socket>()
+    const silent = createServer((socket) => { held.add(socket) })
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    onTestFinished(() => new Promise<void>((resolve) => {
+      for (const socket of held) socket.destroy()
+      silent.close(() => resolve())
+    }))
+    const target = new URL(withSearchPath(TEST_DATABASE_URL, schema.name))
+    target.hostname = '127.0.0.1'
+    target.port = String((silent.address() as AddressInfo).port)
+
+    const { app } = await buildTestApp({ config: { USER_STORE: 'postgres', DATABASE_URL: target.href, LOGIN_MAX_PER_IP: 1000 } })
+    const startedAt = Date.now()
+    const refused = await answerWithin(login(app, 'ada@example.com', PASSWORD), USER_STORE_TIMEOUT_MS + SLACK_MS)
+    expect(refused.statusCode).toBe(503)
+    expect(Date.now() - startedAt).toBeLessThanOrEqual(USER_STORE_TIMEOUT_MS + SLACK_MS)
+    expect((await answerWithin(ready(app), USER_STORE_TIMEOUT_MS + SLACK_MS)).statusCode).toBe(503)
   })
 })

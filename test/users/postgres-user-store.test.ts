@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { StoreUnavailableError } from '../../src/store-unavailable-error.js'
+import { hashPassword } from '../../src/users/password.js'
 import { isUnavailableError, PostgresUserStore } from '../../src/users/postgres-user-store.js'
+import { buildTestApp, login } from '../helpers/build-app.js'
 import { createTestSchema, type TestSchema } from '../helpers/postgres.js'
 import { describeUserStore, HASH_A } from './user-store.contract.js'
 
@@ -79,6 +81,19 @@ describe('PostgresUserStore', () => {
     await store.ping()
     await store.close()
     await expect(store.findByUsername('ada@example.com')).rejects.toBeInstanceOf(StoreUnavailableError)
+  })
+
+  it('serves a login whose username holds a control character (U+0000 included) as the memory store does: 400, no error line', async () => {
+    const store = openStore()
+    await store.add('nul@example.com', await hashPassword('correct horse battery staple'))
+    const { app, logs } = await buildTestApp({ config: { USER_STORE: 'postgres', DATABASE_URL: schema.url } })
+    for (const username of ['nul\u0000@example.com', 'nul@example.com\u0000', '\u0000', 'nul@example.com\n']) {
+      const answer = await login(app, username, 'correct horse battery staple')
+      expect(answer.statusCode, JSON.stringify(username)).toBe(400)
+      expect(answer.json()).toMatchObject({ statusCode: 400, error: 'Bad Request' })
+    }
+    expect(logs.filter((line) => (line.level as number) >= 50)).toEqual([])
+    expect((await login(app, 'nul@example.com', 'correct horse battery staple')).statusCode).toBe(200)
   })
 
   describe('isUnavailableError', () => {

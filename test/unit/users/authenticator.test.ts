@@ -1,4 +1,5 @@
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { ConcurrencyLimiter, LimiterFullError } from '../../../src/concurrency-limiter.js'
 import { Authenticator } from '../../../src/users/authenticator.js'
 import { createDummyHash, hashPassword, verifyPassword } from '../../../src/users/password.js'
 import { MemoryUserStore, type User } from '../../../src/users/user-store.js'
@@ -113,6 +114,32 @@ describe('Authenticator', () => {
       const broken: User = { username: 'broken@example.com', passwordHash: 'not-a-hash' }
       const withBroken = await Authenticator.create(new MemoryUserStore([broken]))
       expect(await withBroken.authenticate('broken@example.com', 'not-a-hash')).toEqual({ ok: false, reason: 'wrong-password', user: broken })
+    })
+  })
+
+  describe('with a bounded password work', () => {
+    it('verifies the password in a slot of it: none free and none to wait for is a LimiterFullError', async () => {
+      const passwordWork = new ConcurrencyLimiter(1, 0)
+      const bounded = await Authenticator.create(new MemoryUserStore([ada]), { passwordWork })
+      let release = () => {}
+      const busy = passwordWork.run(() => new Promise<void>((resolve) => { release = resolve }))
+      await expect(bounded.authenticate('ada@example.com', PASSWORD)).rejects.toThrow(LimiterFullError)
+      release()
+      await busy
+      expect(await bounded.authenticate('ada@example.com', PASSWORD)).toEqual({ ok: true, user: ada })
+    })
+
+    it('looks the user up outside the slot: a store that hangs holds no slot from other logins', async () => {
+      const passwordWork = new ConcurrencyLimiter(1, 0)
+      const users = new MemoryUserStore([ada])
+      const hanging = {
+        findByUsername: (username: string) => username === 'hung@example.com' ? new Promise<undefined>(() => {}) : users.findByUsername(username),
+        updatePasswordHash: users.updatePasswordHash.bind(users)
+      }
+      const bounded = await Authenticator.create(hanging, { passwordWork })
+      bounded.authenticate('hung@example.com', PASSWORD).catch(() => {})
+      expect(passwordWork.running).toBe(0)
+      expect(await bounded.authenticate('ada@example.com', PASSWORD)).toEqual({ ok: true, user: ada })
     })
   })
 })
