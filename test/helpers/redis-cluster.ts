@@ -72,9 +72,11 @@ export async function startRedisCluster ({ masters = 3 }: { masters?: number } =
   const directory = mkdtempSync(join(tmpdir(), 'redis-cluster-'))
   const count = masters * 2
   const ports = await distinctFreePorts(count * 2)
+  // Everything a node writes goes to the temporary directory: its cluster file, and the
+  // copy of its master's data that a replica receives when it syncs.
   const nodes = ports.slice(0, count).map((port, i) => new RedisServer(port, [
-    '--cluster-enabled', 'yes', '--cluster-port', String(ports[count + i]),
-    '--cluster-config-file', join(directory, `nodes-${port}.conf`),
+    '--dir', directory, '--cluster-enabled', 'yes', '--cluster-port', String(ports[count + i]),
+    '--cluster-config-file', `nodes-${port}.conf`,
     '--cluster-node-timeout', '2000', '--cluster-require-full-coverage', 'no'
   ]))
   const stop = async () => {
