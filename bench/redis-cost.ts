@@ -78,7 +78,7 @@ export async function validationCost (client: Redis, keyPrefix: string, options:
   if (keys.length !== options.sessions) throw new Error(`redis: ${keys.length} session keys for ${options.sessions} sessions`)
 
   const validate = async (i: number) => {
-    if (await store.validate(digests[i % digests.length]!, Date.now()) === null) throw new Error('redis: a live session did not validate')
+    if (await store.reinflate(digests[i % digests.length]!, Date.now()) === null) throw new Error('redis: a live session did not validate')
   }
   const getAndExpire = async (i: number) => {
     const key = keys[i % keys.length]!

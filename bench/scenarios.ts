@@ -10,7 +10,7 @@ import type { MemoryReport } from './memory-child.js'
 import type { BenchOptions } from './options.js'
 import { measureRedis, validationCost, type RedisCost, type ValidationCostRound } from './redis-cost.js'
 import { BenchServer, DEMO_CREDENTIALS, PROJECT_ROOT, TSX_LOADER } from './servers.js'
-import { freePort } from '../test/helpers/free-port.js'
+import { freePort } from './free-port.js'
 import { RedisServer } from '../test/helpers/redis-server.js'
 import { findBinary } from '../test/helpers/system-binaries.js'
 

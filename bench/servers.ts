@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { pathToFileURL } from 'node:url'
-import { freePort } from '../test/helpers/free-port.js'
+import { freePort } from './free-port.js'
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..')
 /** Server logs and results of the last run (git-ignored). */

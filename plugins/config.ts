@@ -1,7 +1,6 @@
-import fastifyEnv from '@fastify/env'
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
-import { ConfigSchema, type Config } from '../src/config.js'
+import type { Config } from '../src/config.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -10,21 +9,17 @@ declare module 'fastify' {
 }
 
 export interface ConfigPluginOptions {
-  /** The configuration buildApp resolved; @fastify/env checks it against the same schema. */
+  /** The configuration loadConfig validated, once, before Fastify was constructed. */
   config: Config
 }
 
 /**
- * Decorates `fastify.config` through @fastify/env.
- * @see {@link https://github.com/fastify/fastify-env}
+ * Decorates `fastify.config` for every plugin. No validation here: the server's own
+ * options (logger, trustProxy, TLS) need the configuration before Fastify exists, so
+ * src/server.ts validates it then, and this plugin only shares the result.
  */
 const configPlugin: FastifyPluginAsync<ConfigPluginOptions> = async (fastify, { config }) => {
-  await fastify.register(fastifyEnv, {
-    confKey: 'config',
-    schema: structuredClone(ConfigSchema),
-    data: config,
-    env: false
-  })
+  fastify.decorate<Config>('config', config)
 }
 
 export default fp(configPlugin, { name: 'config' })

@@ -1,6 +1,5 @@
 import type { FastifyError, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
-import { LimiterFullError } from '../src/concurrency-limiter.js'
 import { StoreUnavailableError } from '../src/store-unavailable-error.js'
 import { errorBody } from './shared/errors.js'
 import { pathOf } from './shared/url-path.js'
@@ -13,17 +12,12 @@ import { pathOf } from './shared/url-path.js'
  */
 const errorHandler: FastifyPluginAsync = async (fastify) => {
   fastify.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof LimiterFullError) {
-      request.log.warn('login refused: password checks queue full')
-      reply.header('retry-after', '1')
-      return reply.code(503).send(errorBody(503, 'The service is busy checking passwords; retry in a second'))
-    }
     if (error instanceof StoreUnavailableError) {
       request.log.error({ err: error }, 'store unavailable')
       reply.header('retry-after', '5')
       return reply.code(503).send(errorBody(503, 'A store the service needs cannot be reached; try again shortly'))
     }
-    // CONTRACT: a body that is not JSON is a 400, where Fastify would answer 415 (a
+    // docs/CONTRACT.md: a body that is not JSON is a 400, where Fastify would answer 415 (a
     // Content-Type it has no parser for, or cannot even parse, such as `content-type: json`).
     if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       return reply.code(400).send({ ...errorBody(400, 'The body must be JSON (Content-Type: application/json)'), code: error.code })

@@ -1,32 +1,26 @@
 import { readFileSync } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
-import fastifySchedule from '@fastify/schedule'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { DestinationStream } from 'pino'
-import authRoutes from '../plugins/auth/index.js'
+import authService from '../plugins/auth/index.js'
 import businessService from '../plugins/business/index.js'
-import cleanup from '../plugins/cleanup.js'
 import configPlugin from '../plugins/config.js'
 import errorHandler from '../plugins/error-handler.js'
 import health from '../plugins/health.js'
 import inProcessRoutes from '../plugins/in-process-routes.js'
 import loadShedding from '../plugins/load-shedding.js'
-import loginThrottle from '../plugins/login-throttle.js'
 import metrics from '../plugins/metrics.js'
 import openapi from '../plugins/openapi.js'
-import redis from '../plugins/redis.js'
 import securityHeaders from '../plugins/security-headers.js'
-import tokenStorePlugin from '../plugins/token-store.js'
 import { pathOf } from '../plugins/shared/url-path.js'
-import users from '../plugins/users.js'
 import { systemClock, type Clock } from './clock.js'
-import { loadConfig, trustedProxies, type Config, type ConfigSource, type TrustedProxies } from './config.js'
+import { trustedProxies, type Config, type TrustedProxies } from './config.js'
 import type { TokenStore } from './tokens/token-store.js'
 
 export interface BuildAppOptions {
-  /** Settings, as an environment would give them; defaults fill the rest. Never read from process.env here. */
-  config?: ConfigSource
+  /** The configuration, validated once by loadConfig before Fastify exists (never read from process.env here). */
+  config: Config
   clock?: Clock
   /** false: no logs. A stream: logs go there (tests read them). Default: stdout at LOG_LEVEL. */
   logger?: false | { stream: DestinationStream }
@@ -83,7 +77,7 @@ export function serverOptions (config: Config, logger: BuildAppOptions['logger']
       const target = ORIGINAL_PATHS[path]
       return target === undefined ? url : target + url.slice(path.length)
     },
-    ...(config.TLS_CERT_FILE !== undefined && config.TLS_KEY_FILE !== undefined
+    ...(config.TLS_CERT_FILE !== undefined
       ? { https: { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) } }
       : {})
   } as FastifyServerOptions
@@ -100,14 +94,13 @@ function fastifyTrustProxy (trusted: TrustedProxies): FastifyServerOptions['trus
 }
 
 /**
- * The whole service in one process: configuration and infrastructure, then the auth
- * service (its stores and cleanup job encapsulated with its routes), then the business
- * service, which reaches auth only through `inject()` on /auth/validateToken.
+ * The whole service in one process: the root plugins (configuration and infrastructure),
+ * then the auth service (one module: its stores, cleanup job and routes, encapsulated),
+ * then the business service, which reaches auth only through `inject()` on
+ * /auth/validateToken. README "Architecture" draws this.
  */
-export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyInstance> {
-  const config = loadConfig(options.config ?? {})
-  const clock = options.clock ?? systemClock
-  const app = Fastify(serverOptions(config, options.logger)).withTypeProvider<TypeBoxTypeProvider>()
+export async function buildApp ({ config, clock = systemClock, logger, tokenStore }: BuildAppOptions): Promise<FastifyInstance> {
+  const app = Fastify(serverOptions(config, logger)).withTypeProvider<TypeBoxTypeProvider>()
   const trusted = trustedProxies(config)
   if (typeof trusted === 'number' && trusted > 0) {
     app.log.warn({ trustProxy: trusted }, 'TRUST_PROXY is a hop count: any client that reaches this server directly can ' +
@@ -121,18 +114,9 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
   await app.register(openapi)
   await app.register(health)
   await app.register(metrics)
-  await app.register(fastifySchedule)
   await app.register(inProcessRoutes)
 
-  await app.register(async function authService (auth) {
-    await auth.register(redis)
-    await auth.register(tokenStorePlugin, { store: options.tokenStore })
-    await auth.register(users)
-    await auth.register(cleanup, { clock })
-    await auth.register(loginThrottle)
-    await auth.register(authRoutes, { prefix: '/auth', clock })
-  })
-
+  await app.register(authService, { prefix: '/auth', clock, tokenStore })
   await app.register(businessService, { prefix: '/business', validateTokenUrl: '/auth/validateToken' })
 
   await app.ready()

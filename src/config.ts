@@ -7,8 +7,8 @@ const Seconds = (defaultValue: number, description: string) =>
   Type.Integer({ minimum: 1, default: defaultValue, description })
 
 /**
- * Every setting of the service, validated at start (by env-schema here and by
- * @fastify/env in the app). `Config` is derived from it, so the type cannot drift.
+ * Every setting of the service (docs/CONTRACT.md, "Settings"), validated once at start
+ * by loadConfig. `Config` is derived from it, so the type cannot drift.
  */
 export const ConfigSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'listening port' }),
@@ -45,7 +45,20 @@ export const ConfigSchema = Type.Object({
   HASH_QUEUE_LIMIT: Type.Integer({ minimum: 0, default: 64, description: 'password verifications waiting; beyond, login answers 503' })
 })
 
-export type Config = Static<typeof ConfigSchema>
+/** The variables, each as the schema checks it alone. */
+type Variables = Static<typeof ConfigSchema>
+
+/**
+ * The validated configuration: the variables, with what loadConfig's checks of the pairs
+ * guarantee written into the type, so that `config.TOKEN_STORE === 'redis'` gives a
+ * REDIS_URL, `config.USER_STORE === 'postgres'` a DATABASE_URL, and one TLS file the
+ * other, without an assertion. The names stay those of the environment: one name per
+ * setting, in the code as in the contract.
+ */
+export type Config = Omit<Variables, 'TOKEN_STORE' | 'REDIS_URL' | 'USER_STORE' | 'DATABASE_URL' | 'TLS_CERT_FILE' | 'TLS_KEY_FILE'>
+  & ({ TOKEN_STORE: 'memory', REDIS_URL?: string } | { TOKEN_STORE: 'redis', REDIS_URL: string })
+  & ({ USER_STORE: 'memory', DATABASE_URL?: string } | { USER_STORE: 'postgres', DATABASE_URL: string })
+  & ({ TLS_CERT_FILE?: undefined, TLS_KEY_FILE?: undefined } | { TLS_CERT_FILE: string, TLS_KEY_FILE: string })
 
 /** What a caller may give: anything an environment or a test would set, as text or as values. */
 export type ConfigSource = Record<string, string | number | boolean | undefined>
@@ -60,9 +73,9 @@ export class ConfigError extends Error {
  * the variable; values are never echoed, since REDIS_URL may carry a password.
  */
 export function loadConfig (source: ConfigSource, { dotenv = false } = {}): Config {
-  let config: Config
+  let config: Variables
   try {
-    config = envSchema<Config>({ schema: structuredClone(ConfigSchema), data: withoutEmptyValues(source), env: false, dotenv })
+    config = envSchema<Variables>({ schema: structuredClone(ConfigSchema), data: withoutEmptyValues(source), env: false, dotenv })
   } catch (err) {
     throw new ConfigError(`Invalid configuration: ${describeFirstError(err)}`)
   }
@@ -77,7 +90,8 @@ export function loadConfig (source: ConfigSource, { dotenv = false } = {}): Conf
     throw new ConfigError('Invalid configuration: TLS_CERT_FILE and TLS_KEY_FILE must be set together')
   }
   trustedProxies(config)
-  return config
+  // The three checks above are what Config adds to Variables.
+  return config as Config
 }
 
 /** The URLs of REDIS_URL: one, or a comma-separated list of a cluster's seed nodes. */
@@ -123,7 +137,7 @@ export type TrustedProxies = false | number | string[]
 const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal'])
 
 /** TRUST_PROXY read; a ConfigError naming it when an entry of a list is no address or range. */
-export function trustedProxies (config: Config): TrustedProxies {
+export function trustedProxies (config: Pick<Config, 'TRUST_PROXY'>): TrustedProxies {
   const setting = config.TRUST_PROXY.trim()
   if (setting === 'false') return false
   if (/^[0-9]+$/.test(setting)) return Number(setting)

@@ -3,9 +3,10 @@
  * that src/ does not depend on Fastify.
  */
 export interface Logger {
+  debug(details: object, message: string): void
   info(details: object, message: string): void
   warn(details: object, message: string): void
 }
 
 /** For a caller that gives no logger. */
-export const silentLogger: Logger = { info () {}, warn () {} }
+export const silentLogger: Logger = { debug () {}, info () {}, warn () {} }

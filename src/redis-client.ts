@@ -3,7 +3,7 @@ import { redisUrls, type Config } from './config.js'
 import type { Logger } from './logger.js'
 import { StoreUnavailableError } from './store-unavailable-error.js'
 
-/** A connection to one Redis node, or to a Redis Cluster: the token store and the login throttle share one (plugins/redis.ts). */
+/** A connection to one Redis node, or to a Redis Cluster: the token store and the login throttle share one (plugins/auth/redis.ts). */
 export type RedisClient = Redis | Cluster
 
 /** Longest wait between two reconnection attempts. */

@@ -2,7 +2,10 @@ import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { loadConfig } from './config.js'
 
-/** The process entry: configuration from the environment (and .env), then listen. */
+/**
+ * The process entry: the configuration from the environment (and .env), validated once,
+ * here, since Fastify's own options (logger, trustProxy, TLS) need it; then listen.
+ */
 try {
   const config = loadConfig(process.env, { dotenv: true })
   const app = await buildApp({ config })

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node'
-import { freePort } from './helpers/free-port.js'
+import { freePort } from '../bench/free-port.js'
 import { PostgresServer } from './helpers/postgres-server.js'
 import { RedisServer } from './helpers/redis-server.js'
 import { findBinary } from './helpers/system-binaries.js'

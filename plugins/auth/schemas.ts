@@ -21,7 +21,8 @@ export const LoginResponseSchema = Type.Object({
   expiresIn: Type.Integer({ description: 'seconds before the token expires unless used again' })
 })
 
-export const SessionSchema = Type.Object({
+/** A session as its user sees it in GET /auth/sessions: no token, no digest, no username. */
+export const SessionSummarySchema = Type.Object({
   id: Type.String({ description: 'public handle of the session, not the token' }),
   createdAt: Type.String({ format: 'date-time' }),
   lastUsedAt: Type.String({ format: 'date-time' }),
@@ -31,10 +32,10 @@ export const SessionSchema = Type.Object({
 })
 
 export const SessionsResponseSchema = Type.Object({
-  sessions: Type.Array(SessionSchema)
+  sessions: Type.Array(SessionSummarySchema)
 })
 
-export type Session = Static<typeof SessionSchema>
+export type SessionSummary = Static<typeof SessionSummarySchema>
 
 export const NoContentSchema = Type.Null({ description: 'No content' })
 

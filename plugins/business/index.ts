@@ -28,7 +28,7 @@ const businessService: FastifyPluginAsyncTypebox<BusinessServiceOptions> = async
       return sendError(reply, 503, 'The authentication service is unavailable; try again shortly')
     }
     const validation = answer.json<ValidateTokenResponse>()
-    if (!validation.authenticated || validation.username === undefined) return sendBearerChallenge(reply, 'invalid_token')
+    if (!validation.authenticated) return sendBearerChallenge(reply, 'invalid_token')
 
     // Per-user data: no shared cache may keep it.
     reply.header('cache-control', 'no-store')
@@ -36,7 +36,7 @@ const businessService: FastifyPluginAsyncTypebox<BusinessServiceOptions> = async
       data: {
         message: `Hello ${validation.username}, here is your business data`,
         user: validation.username,
-        tokenExpiresIn: validation.expiresIn ?? 0
+        tokenExpiresIn: validation.expiresIn
       }
     }
   })

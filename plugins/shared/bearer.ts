@@ -31,11 +31,16 @@ export function tokenRouteSchema<const Success extends Record<number, TSchema>> 
   }
 }
 
+/**
+ * A request's token, or why it has none usable, in RFC 6750's words: `missing` (no
+ * credentials: a bare challenge), `invalid_request` (both headers, with different tokens,
+ * §3.1), `invalid_token` (longer than any token can be). Every other `invalid_token` needs
+ * the store: the auth service finds it.
+ */
 export type PresentedToken =
   | { kind: 'token', token: string }
   | { kind: 'missing' }
-  /** Both headers, with different tokens: RFC 6750 §3.1 calls this an invalid request. */
-  | { kind: 'conflicting' }
+  | { kind: 'invalid_request' }
   /** Longer than any token the validateToken contract carries: refused without a lookup. */
   | { kind: 'invalid_token' }
 
@@ -47,14 +52,15 @@ export function readPresentedToken (headers: BearerHeaders): PresentedToken {
     : BEARER_CREDENTIALS.exec(headers.authorization)?.[1]?.trim()
   const fromTokenHeader = headers.token?.trim() || undefined
   if (fromAuthorization !== undefined && fromTokenHeader !== undefined && fromAuthorization !== fromTokenHeader) {
-    return { kind: 'conflicting' }
+    return { kind: 'invalid_request' }
   }
   const token = fromAuthorization ?? fromTokenHeader
   if (token === undefined) return { kind: 'missing' }
   return token.length > MAX_TOKEN_LENGTH ? { kind: 'invalid_token' } : { kind: 'token', token }
 }
 
-export type BearerFailure = 'missing' | 'invalid_token' | 'invalid_request'
+/** Why a request gets a bearer challenge instead of an answer (RFC 6750 §3). */
+export type BearerFailure = 'missing' | 'invalid_request' | 'invalid_token'
 
 const CHALLENGES: Record<BearerFailure, { statusCode: number, header: string, message: string }> = {
   missing: {
@@ -75,8 +81,8 @@ const CHALLENGES: Record<BearerFailure, { statusCode: number, header: string, me
 }
 
 /** Answers a request that did not present a usable token, with its RFC 6750 challenge. */
-export function sendBearerChallenge (reply: FastifyReply, failure: BearerFailure | 'conflicting'): FastifyReply {
-  const challenge = CHALLENGES[failure === 'conflicting' ? 'invalid_request' : failure]
+export function sendBearerChallenge (reply: FastifyReply, failure: BearerFailure): FastifyReply {
+  const challenge = CHALLENGES[failure]
   reply.header('www-authenticate', challenge.header)
   return sendError(reply, challenge.statusCode, challenge.message)
 }

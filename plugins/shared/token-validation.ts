@@ -19,11 +19,17 @@ export const ValidateTokenRequestSchema = Type.Object({
   token: Type.String({ description: `what the client presented; callers send at most ${MAX_TOKEN_LENGTH} characters` })
 })
 
-export const ValidateTokenResponseSchema = Type.Object({
-  authenticated: Type.Boolean(),
-  username: Type.Optional(Type.String()),
-  expiresIn: Type.Optional(Type.Integer({ minimum: 0, description: 'seconds before the token expires unless used again' }))
-})
+/** A valid token names its user and its `expiresIn`; any other token gets no more than `false`. */
+export const ValidateTokenResponseSchema = Type.Union([
+  Type.Object({
+    authenticated: Type.Literal(true),
+    username: Type.String(),
+    expiresIn: Type.Integer({ minimum: 0, description: 'seconds before the token expires unless used again' })
+  }),
+  Type.Object({
+    authenticated: Type.Literal(false)
+  })
+])
 
 export type ValidateTokenRequest = Static<typeof ValidateTokenRequestSchema>
 export type ValidateTokenResponse = Static<typeof ValidateTokenResponseSchema>

@@ -105,7 +105,7 @@ function openStore (): UserAdmin & { close(): Promise<void> } {
       'or serves the demo user, and no other process can change them. Set USER_STORE=postgres and DATABASE_URL.',
       EXIT.usage)
   }
-  return new PostgresUserStore({ connectionString: config.DATABASE_URL!, maxConnections: 2 })
+  return new PostgresUserStore({ connectionString: config.DATABASE_URL, maxConnections: 2 })
 }
 
 /** The new password: from a prompt without echo, asked twice, on a terminal; else standard input, less one final newline. */

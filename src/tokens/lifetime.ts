@@ -26,7 +26,7 @@ export function isExpired (expiresAt: number, now: number): boolean {
   return now >= expiresAt
 }
 
-/** Whole seconds left before expiry, as clients see them (`expiresIn`). */
-export function secondsLeft (expiresAt: number, now: number): number {
+/** `expiresIn`: the whole seconds left before expiry, as clients see them. */
+export function expiresInSeconds (expiresAt: number, now: number): number {
   return Math.max(0, Math.ceil((expiresAt - now) / 1000))
 }

@@ -1,7 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { expiryAfterUse, isExpired, type TokenLifetimePolicy } from './lifetime.js'
 import { sessionIdOf } from './token.js'
-import type { TokenRecord, TokenStore } from './token-store.js'
+import type { Session, TokenStore } from './token-store.js'
 
 /**
  * Cleanup work (tokens looked at, or removed) between two yields to the event loop, so
@@ -64,7 +64,7 @@ export class MemoryTokenStore implements TokenStore {
     this.#policy = policy
   }
 
-  async issue (digest: string, username: string, now: number): Promise<TokenRecord> {
+  async issue (digest: string, username: string, now: number): Promise<Session> {
     const existing = this.#slotOf(digest)
     if (existing !== undefined) this.#delete(existing)
     const slot = this.#allocateSlot()
@@ -75,24 +75,24 @@ export class MemoryTokenStore implements TokenStore {
     this.#linkToUser(slot, username)
     this.#shardOf(digest).set(digest, slot)
     this.#size += 1
-    return this.#record(slot, digest)
+    return this.#session(slot, digest)
   }
 
-  async validate (digest: string, now: number): Promise<TokenRecord | null> {
+  async reinflate (digest: string, now: number): Promise<Session | null> {
     const slot = this.#liveSlot(digest, now)
     if (slot === undefined) return null
     this.#lastUsedAt[slot] = now
     this.#refreshCount[slot]! += 1
-    return this.#record(slot, digest)
+    return this.#session(slot, digest)
   }
 
-  async revoke (digest: string, now: number): Promise<TokenRecord | null> {
+  async revoke (digest: string, now: number): Promise<Session | null> {
     const slot = this.#liveSlot(digest, now)
     if (slot === undefined) return null
-    const record = this.#record(slot, digest)
+    const session = this.#session(slot, digest)
     this.#delete(slot)
     this.#shrinkIfEmpty()
-    return record
+    return session
   }
 
   async revokeAllForUser (username: string): Promise<number> {
@@ -110,14 +110,14 @@ export class MemoryTokenStore implements TokenStore {
     return revoked
   }
 
-  async listForUser (username: string, now: number): Promise<TokenRecord[]> {
+  async listForUser (username: string, now: number): Promise<Session[]> {
     const userId = this.#userIds.get(username)
     if (userId === undefined) return []
-    const records: TokenRecord[] = []
+    const sessions: Session[] = []
     for (let slot = this.#userHead[userId]!; slot !== NONE; slot = this.#next[slot]!) {
-      if (!isExpired(this.#expiresAt(slot), now)) records.push(this.#record(slot, this.#digests[slot]!))
+      if (!isExpired(this.#expiresAt(slot), now)) sessions.push(this.#session(slot, this.#digests[slot]!))
     }
-    return records.sort((a, b) => a.createdAt - b.createdAt)
+    return sessions.sort((a, b) => a.createdAt - b.createdAt)
   }
 
   async removeExpired (now: number): Promise<number> {
@@ -204,7 +204,7 @@ export class MemoryTokenStore implements TokenStore {
   }
 
   /** A new object each time, so callers can never change what the store holds (a Redis store could not let them). */
-  #record (slot: number, digest: string): TokenRecord {
+  #session (slot: number, digest: string): Session {
     return {
       id: sessionIdOf(digest),
       username: this.#usernames[this.#user[slot]!]!,

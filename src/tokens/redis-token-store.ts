@@ -4,7 +4,7 @@ import { askRedis, dataNodes, withScripts, type RedisClient, type ScriptCommands
 import { StoreUnavailableError } from '../store-unavailable-error.js'
 import type { TokenLifetimePolicy } from './lifetime.js'
 import { routingTagOf, routingTagOfDigest, sessionIdOf } from './token.js'
-import type { TokenRecord, TokenStore } from './token-store.js'
+import type { Session, TokenStore } from './token-store.js'
 
 /*
  * The layout (README, "Tokens in Redis", says why). Each user's keys share one cluster
@@ -52,7 +52,7 @@ if redis.call('PTTL', index) < tonumber(ARGV[8]) then redis.call('PEXPIRE', inde
 return session`,
 
   // KEYS: session. ARGV: now, idle, max. Returns the reinflated session, or nil.
-  tokenValidate: `
+  tokenReinflate: `
 local session = redis.call('GET', KEYS[1])
 if not session then return nil end
 local created, _, expires_at, refreshes = struct.unpack(${SESSION_FIELDS}, session)
@@ -154,7 +154,7 @@ export class RedisTokenStore implements TokenStore {
     this.#log = log
   }
 
-  async issue (digest: string, username: string, now: number): Promise<TokenRecord> {
+  async issue (digest: string, username: string, now: number): Promise<Session> {
     const tag = routingTagOfDigest(digest)
     if (tag !== routingTagOf(username)) throw new Error('issue: the token was not generated for this user (its routing tag differs)')
     const slot = this.#slotPrefix(tag)
@@ -162,20 +162,20 @@ export class RedisTokenStore implements TokenStore {
       this.#sessionKey(digest), now, this.#policy.idleTtlMs, this.#policy.maxLifetimeMs, sessionIdOf(digest), sessionDigest(digest), username, slot,
       this.#policy.maxLifetimeMs + INDEX_CLOCK_ALLOWANCE_MS
     ))
-    return toRecord(sessionIdOf(digest), session as Buffer)
+    return toSession(sessionIdOf(digest), session as Buffer)
   }
 
-  async validate (digest: string, now: number): Promise<TokenRecord | null> {
-    const session = await askRedis(() => this.#redis.tokenValidateBuffer(
+  async reinflate (digest: string, now: number): Promise<Session | null> {
+    const session = await askRedis(() => this.#redis.tokenReinflateBuffer(
       this.#sessionKey(digest), now, this.#policy.idleTtlMs, this.#policy.maxLifetimeMs
     ))
-    return session === null ? null : toRecord(sessionIdOf(digest), session as Buffer)
+    return session === null ? null : toSession(sessionIdOf(digest), session as Buffer)
   }
 
-  async revoke (digest: string, now: number): Promise<TokenRecord | null> {
+  async revoke (digest: string, now: number): Promise<Session | null> {
     const session = await this.#revocation('tokenRevokeBuffer',
       this.#sessionKey(digest), now, this.#slotPrefix(routingTagOfDigest(digest)), sessionIdOf(digest))
-    return session === null ? null : toRecord(sessionIdOf(digest), session as Buffer)
+    return session === null ? null : toSession(sessionIdOf(digest), session as Buffer)
   }
 
   async revokeAllForUser (username: string): Promise<number> {
@@ -183,12 +183,12 @@ export class RedisTokenStore implements TokenStore {
     return Number(await this.#revocation('tokenRevokeAll', `${slot}u:${username}`, slot))
   }
 
-  async listForUser (username: string, now: number): Promise<TokenRecord[]> {
+  async listForUser (username: string, now: number): Promise<Session[]> {
     const slot = this.#slotPrefix(routingTagOf(username))
     const flat = await askRedis(() => this.#redis.tokenListBuffer(`${slot}u:${username}`, slot, now)) as Buffer[]
-    const records: TokenRecord[] = []
-    for (let i = 0; i < flat.length; i += 2) records.push(toRecord(flat[i]!.toString(), flat[i + 1]!))
-    return records.sort((a, b) => a.createdAt - b.createdAt)
+    const sessions: Session[] = []
+    for (let i = 0; i < flat.length; i += 2) sessions.push(toSession(flat[i]!.toString(), flat[i + 1]!))
+    return sessions.sort((a, b) => a.createdAt - b.createdAt)
   }
 
   /**
@@ -222,7 +222,7 @@ export class RedisTokenStore implements TokenStore {
     if (!/^cluster_state:ok/m.test(info)) throw new StoreUnavailableError('Redis Cluster: cluster_state is not ok')
   }
 
-  /** Nothing of its own to close: the connection belongs to whoever made it (plugins/redis.ts closes it). */
+  /** Nothing of its own to close: the connection belongs to whoever made it (plugins/auth/redis.ts closes it). */
   async close (): Promise<void> {}
 
   /** `<prefix>{<tag>}:`: what every key of one user's slot begins with. */
@@ -276,8 +276,8 @@ function sessionDigest (digest: string): string {
   return digest.slice(0, digest.length - routingTagOfDigest(digest).length)
 }
 
-/** A record from a session's bytes (struct.pack's '>dddd', then the username). */
-export function toRecord (id: string, session: Buffer): TokenRecord {
+/** A session from its bytes (struct.pack's '>dddd', then the username). */
+export function toSession (id: string, session: Buffer): Session {
   return {
     id,
     username: session.toString('utf8', SESSION_HEADER_BYTES),

@@ -1,46 +1,50 @@
-/** A token as the store keeps it, with times in epoch milliseconds. */
-export interface TokenRecord {
+/**
+ * What a token opens, as the store keeps it (README, "Glossary"), with times in epoch
+ * milliseconds. Stores hold sessions by the token's digest, never by the token.
+ */
+export interface Session {
   /** Public handle of the session (see sessionIdOf), never the token or its digest. */
   id: string
   username: string
   createdAt: number
   lastUsedAt: number
   expiresAt: number
-  /** How many times a validation has reinflated the token. */
+  /** How many times a validation has reinflated the session. */
   refreshCount: number
 }
 
 /**
- * Where tokens live. Tokens are addressed by their digest (digestToken), never by the
- * token itself. Each method is one atomic domain operation, so an implementation over
- * a shared server (Redis) has no read-then-write race between instances. `now` comes
- * from the caller's clock on every call; the expiry rules (lifetime.ts) and the policy
- * given to the constructor are the implementation's business.
+ * Where sessions live. Sessions are addressed by their token's digest (digestToken),
+ * never by the token itself. Each method is one atomic domain operation, so an
+ * implementation over a shared server (Redis) has no read-then-write race between
+ * instances. `now` comes from the caller's clock on every call; the expiry rules
+ * (lifetime.ts) and the policy given to the constructor are the implementation's business.
  */
 export interface TokenStore {
-  /** Stores a new token for `username`, created at `now`, and returns its record. */
-  issue(digest: string, username: string, now: number): Promise<TokenRecord>
+  /** Opens a session for `username`, created at `now`, and returns it. */
+  issue(digest: string, username: string, now: number): Promise<Session>
 
   /**
-   * If the token is live at `now`: reinflates it (expiryAfterUse), counts the refresh,
-   * records the use and returns the updated record. Otherwise null; an expired token
-   * never validates, whether or not cleanup has removed it yet.
+   * If the session is live at `now`: reinflates it (expiryAfterUse), counts the refresh,
+   * records the use and returns the updated session. Otherwise null; an expired session
+   * never comes back, whether or not cleanup has removed it yet. A write, not a check:
+   * this is what a validation of the token does to its session.
    */
-  validate(digest: string, now: number): Promise<TokenRecord | null>
+  reinflate(digest: string, now: number): Promise<Session | null>
 
-  /** Removes a token; returns its record when it was live at `now`, null when unknown or expired. */
-  revoke(digest: string, now: number): Promise<TokenRecord | null>
+  /** Removes a session; returns it when it was live at `now`, null when unknown or expired. */
+  revoke(digest: string, now: number): Promise<Session | null>
 
-  /** Removes every token of `username`; returns how many there were. */
+  /** Removes every session of `username`; returns how many there were. */
   revokeAllForUser(username: string): Promise<number>
 
-  /** The live tokens of `username` at `now`, oldest first. */
-  listForUser(username: string, now: number): Promise<TokenRecord[]>
+  /** The live sessions of `username` at `now`, oldest first. */
+  listForUser(username: string, now: number): Promise<Session[]>
 
-  /** Removes every token expired at `now`; returns how many it removed. */
+  /** Removes every session expired at `now`; returns how many it removed. */
   removeExpired(now: number): Promise<number>
 
-  /** How many tokens are held, counting expired ones that cleanup has not removed yet. */
+  /** How many sessions are held, counting expired ones that cleanup has not removed yet. */
   size(): Promise<number>
 
   /** Resolves when the store can serve; rejects with StoreUnavailableError otherwise. */

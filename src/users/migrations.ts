@@ -44,6 +44,23 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TRIGGER users_revoke_on_delete AFTER DELETE ON users
         FOR EACH ROW EXECUTE FUNCTION users_notify_revoked();
     `
+  },
+  {
+    version: 2,
+    name: 'rename users.email to username',
+    // One name for the login name, in the database as in the code. The check constraint
+    // and the index follow the column; the trigger function names it in its text, so it
+    // is replaced; the index gets the column's name too.
+    sql: `
+      ALTER TABLE users RENAME COLUMN email TO username;
+      ALTER INDEX users_email_lower_key RENAME TO users_username_lower_key;
+      CREATE OR REPLACE FUNCTION users_notify_revoked() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify('${USER_REVOKED_CHANNEL}', json_build_object('schema', TG_TABLE_SCHEMA, 'username', OLD.username)::text);
+        RETURN NULL;
+      END
+      $$;
+    `
   }
 ]
 

@@ -47,7 +47,7 @@ export function isUnavailableError (err: unknown): boolean {
 }
 
 interface UserRow {
-  email: string
+  username: string
   password_hash: string
   disabled: boolean
   created_at: Date
@@ -124,30 +124,30 @@ export class PostgresUserStore implements UserAdmin {
   }
 
   async findByUsername (username: string): Promise<User | undefined> {
-    const { rows } = await this.#query<Pick<UserRow, 'email' | 'password_hash'>>(
-      'SELECT email, password_hash FROM users WHERE lower(email) = lower($1) AND NOT disabled',
+    const { rows } = await this.#query<Pick<UserRow, 'username' | 'password_hash'>>(
+      'SELECT username, password_hash FROM users WHERE lower(username) = lower($1) AND NOT disabled',
       [normalizeUsername(username)]
     )
     const row = rows[0]
-    return row === undefined ? undefined : { username: row.email, passwordHash: row.password_hash }
+    return row === undefined ? undefined : { username: row.username, passwordHash: row.password_hash }
   }
 
   async updatePasswordHash (username: string, { from, to }: PasswordHashUpdate): Promise<boolean> {
     const { rowCount } = await this.#query(
-      'UPDATE users SET password_hash = $3, updated_at = now() WHERE lower(email) = lower($1) AND password_hash = $2',
+      'UPDATE users SET password_hash = $3, updated_at = now() WHERE lower(username) = lower($1) AND password_hash = $2',
       [normalizeUsername(username), from, to]
     )
     return rowCount === 1
   }
 
   async has (username: string): Promise<boolean> {
-    const { rowCount } = await this.#query('SELECT 1 FROM users WHERE lower(email) = lower($1)', [normalizeUsername(username)])
+    const { rowCount } = await this.#query('SELECT 1 FROM users WHERE lower(username) = lower($1)', [normalizeUsername(username)])
     return rowCount === 1
   }
 
   async add (username: string, passwordHash: string): Promise<void> {
     try {
-      await this.#query('INSERT INTO users (email, password_hash) VALUES ($1, $2)', [username.trim(), passwordHash])
+      await this.#query('INSERT INTO users (username, password_hash) VALUES ($1, $2)', [username.trim(), passwordHash])
     } catch (err) {
       if ((err as { code?: unknown }).code === UNIQUE_VIOLATION) throw new DuplicateUserError(username.trim())
       throw err
@@ -156,19 +156,19 @@ export class PostgresUserStore implements UserAdmin {
 
   /** Also tells the listening servers to revoke the user's tokens: a reset password ends the sessions made with the old one. */
   async setPassword (username: string, passwordHash: string): Promise<string> {
-    const { rows } = await this.#query<{ email: string }>(`
+    const { rows } = await this.#query<{ username: string }>(`
       WITH changed AS (
-        UPDATE users SET password_hash = $2, updated_at = now() WHERE lower(email) = lower($1) RETURNING email
+        UPDATE users SET password_hash = $2, updated_at = now() WHERE lower(username) = lower($1) RETURNING username
       )
-      SELECT email, pg_notify($3, json_build_object('schema', current_schema(), 'username', email)::text) FROM changed`,
+      SELECT username, pg_notify($3, json_build_object('schema', current_schema(), 'username', username)::text) FROM changed`,
     [normalizeUsername(username), passwordHash, USER_REVOKED_CHANNEL])
     return storedUsername(rows, username)
   }
 
   /** Disabling notifies the listening servers (a trigger, see migrations.ts), even when the user was disabled already. */
   async setDisabled (username: string, disabled: boolean): Promise<string> {
-    const { rows } = await this.#query<{ email: string }>(
-      'UPDATE users SET disabled = $2, updated_at = now() WHERE lower(email) = lower($1) RETURNING email',
+    const { rows } = await this.#query<{ username: string }>(
+      'UPDATE users SET disabled = $2, updated_at = now() WHERE lower(username) = lower($1) RETURNING username',
       [normalizeUsername(username), disabled]
     )
     return storedUsername(rows, username)
@@ -176,21 +176,21 @@ export class PostgresUserStore implements UserAdmin {
 
   /** Deleting notifies the listening servers (a trigger, see migrations.ts). */
   async remove (username: string): Promise<string> {
-    const { rows } = await this.#query<{ email: string }>('DELETE FROM users WHERE lower(email) = lower($1) RETURNING email', [normalizeUsername(username)])
+    const { rows } = await this.#query<{ username: string }>('DELETE FROM users WHERE lower(username) = lower($1) RETURNING username', [normalizeUsername(username)])
     return storedUsername(rows, username)
   }
 
   async list (): Promise<UserSummary[]> {
     const { rows } = await this.#query<Omit<UserRow, 'password_hash'>>(
-      'SELECT email, disabled, created_at, updated_at FROM users ORDER BY lower(email) COLLATE "C"'
+      'SELECT username, disabled, created_at, updated_at FROM users ORDER BY lower(username) COLLATE "C"'
     )
-    return rows.map((row) => ({ username: row.email, disabled: row.disabled, createdAt: row.created_at, updatedAt: row.updated_at }))
+    return rows.map((row) => ({ username: row.username, disabled: row.disabled, createdAt: row.created_at, updatedAt: row.updated_at }))
   }
 
   /** The usernames of the disabled users, for a server that reconnects and may have missed their notifications. */
   async disabledUsernames (): Promise<string[]> {
-    const { rows } = await this.#query<{ email: string }>('SELECT email FROM users WHERE disabled')
-    return rows.map((row) => row.email)
+    const { rows } = await this.#query<{ username: string }>('SELECT username FROM users WHERE disabled')
+    return rows.map((row) => row.username)
   }
 
   /** Ends the pool's connections; the store is unusable afterwards. */
@@ -219,11 +219,11 @@ export class PostgresUserStore implements UserAdmin {
   }
 }
 
-/** The email of the one row a change touched; UnknownUserError when it touched none. */
-function storedUsername (rows: Array<{ email: string }>, asked: string): string {
+/** The username of the one row a change touched; UnknownUserError when it touched none. */
+function storedUsername (rows: Array<{ username: string }>, asked: string): string {
   const row = rows[0]
   if (row === undefined) throw new UnknownUserError(asked.trim())
-  return row.email
+  return row.username
 }
 
 /** A StoreUnavailableError for a database that cannot serve; any other error as it is. */

@@ -10,7 +10,7 @@ export const DEMO_PASSWORD = 'postman'
 /** A username: an email, at most MAX_USERNAME_LENGTH characters. */
 export const UsernameSchema = Type.String({ format: 'email', maxLength: MAX_USERNAME_LENGTH })
 
-/** The format of USERS_FILE, as CONTRACT.md gives it. */
+/** The format of USERS_FILE, as docs/CONTRACT.md gives it. */
 export const UsersFileSchema = Type.Array(Type.Object({
   username: UsernameSchema,
   passwordHash: Type.String({ pattern: ARGON2_PHC_PATTERN })

@@ -1,26 +1,15 @@
 import { describe, expect, it } from 'vitest'
-import { StoreUnavailableError } from '../../src/store-unavailable-error.js'
 import { policyFromSeconds } from '../../src/tokens/lifetime.js'
 import { MemoryTokenStore } from '../../src/tokens/memory-token-store.js'
 import { digestToken, generateToken } from '../../src/tokens/token.js'
-import type { TokenRecord } from '../../src/tokens/token-store.js'
 import { buildTestApp, getData, loginToken } from '../helpers/build-app.js'
+import { failingTokenStore } from '../helpers/failing-store.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 
 /*
  * The speed work of BENCHMARKS.md changes how things are done, never what they do:
  * these pin what the contract and the other tests do not spell out.
  */
-
-class FailingStore extends MemoryTokenStore {
-  constructor () {
-    super(policyFromSeconds(30, 86_400))
-  }
-
-  override async validate (): Promise<TokenRecord | null> {
-    throw new StoreUnavailableError('down')
-  }
-}
 
 describe('POST /auth/validateToken, as inject reaches it', () => {
   it('writes no log line of its own below warn, even at trace level', async () => {
@@ -36,7 +25,7 @@ describe('POST /auth/validateToken, as inject reaches it', () => {
   })
 
   it('still logs its errors, with its request id, when the store cannot be reached', async () => {
-    const testApp = await buildTestApp({ tokenStore: new FailingStore() })
+    const testApp = await buildTestApp({ tokenStore: failingTokenStore('reinflate') })
     const response = await getData(testApp.app, generateToken('ada@example.com'))
     expect(response.statusCode).toBe(503)
     const storeError = testApp.logs.find((line) => line.msg === 'store unavailable')
@@ -90,8 +79,8 @@ describe('MemoryTokenStore layout (slots, shards, sliced cleanup)', () => {
     // A quarter expires: shards delete entries one by one.
     expect(await store.removeExpired(clock.now())).toBe(10_000)
     expect(await store.size()).toBe(30_000)
-    for (const digest of [...old.keys()].slice(0, 500)) expect(await store.validate(digest, clock.now())).toBeNull()
-    for (const [digest, username] of [...fresh].slice(0, 500)) expect(await store.validate(digest, clock.now())).toMatchObject({ username })
+    for (const digest of [...old.keys()].slice(0, 500)) expect(await store.reinflate(digest, clock.now())).toBeNull()
+    for (const [digest, username] of [...fresh].slice(0, 500)) expect(await store.reinflate(digest, clock.now())).toMatchObject({ username })
     const listed = await store.listForUser('ada@example.com', clock.now())
     expect(listed).toHaveLength(10_000)
   })
@@ -115,16 +104,16 @@ describe('MemoryTokenStore layout (slots, shards, sliced cleanup)', () => {
       await new Promise((resolve) => setImmediate(resolve))
       await fill(store, 50, clock.now(), added)
       for (const digest of revoked.slice(turn * 50, turn * 50 + 50)) expect(await store.revoke(digest, clock.now())).not.toBeNull()
-      for (const digest of [...kept.keys()].slice(2000 + turn * 10, 2010 + turn * 10)) expect(await store.validate(digest, clock.now())).not.toBeNull()
+      for (const digest of [...kept.keys()].slice(2000 + turn * 10, 2010 + turn * 10)) expect(await store.reinflate(digest, clock.now())).not.toBeNull()
     }
     expect(await cleanup).toBe(expiring)
 
     expect(await store.size()).toBe(live - 1000 + 1000)
-    for (const digest of revoked.slice(0, 100)) expect(await store.validate(digest, clock.now())).toBeNull()
-    for (const [digest, username] of [...added].slice(0, 300)) expect(await store.validate(digest, clock.now())).toMatchObject({ username })
+    for (const digest of revoked.slice(0, 100)) expect(await store.reinflate(digest, clock.now())).toBeNull()
+    for (const [digest, username] of [...added].slice(0, 300)) expect(await store.reinflate(digest, clock.now())).toMatchObject({ username })
     const perUser = await Promise.all(users.map((username) => store.listForUser(username, clock.now())))
     expect(perUser.reduce((sum, list) => sum + list.length, 0)).toBe(live)
-    for (const digest of [...expired.keys()].slice(0, 300)) expect(await store.validate(digest, clock.now())).toBeNull()
+    for (const digest of [...expired.keys()].slice(0, 300)) expect(await store.reinflate(digest, clock.now())).toBeNull()
   })
 
   it('serves on after emptying itself, and after revoking every token of every user', async () => {
@@ -142,7 +131,7 @@ describe('MemoryTokenStore layout (slots, shards, sliced cleanup)', () => {
     expect(await store.size()).toBe(0)
     const last = digestToken(generateToken('ada@example.com'))
     await store.issue(last, 'ada@example.com', clock.now())
-    expect(await store.validate(last, clock.now())).toMatchObject({ username: 'ada@example.com', refreshCount: 1 })
+    expect(await store.reinflate(last, clock.now())).toMatchObject({ username: 'ada@example.com', refreshCount: 1 })
     expect(await store.listForUser('ada@example.com', clock.now())).toHaveLength(1)
   })
 })

@@ -3,8 +3,8 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os'
 import { dirname, join, sep } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
+import { freePort } from '../../bench/free-port.js'
 import { ConfigSchema } from '../../src/config.js'
-import { freePort } from '../helpers/free-port.js'
 import { PROJECT_ROOT } from '../helpers/server-process.js'
 
 interface PackageJson {

@@ -6,11 +6,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it, onTestFinished } from 'vitest'
+import { freePort } from '../../bench/free-port.js'
 import { buildTestApp, DEMO_PASSWORD, DEMO_USERNAME } from '../helpers/build-app.js'
-import { freePort } from '../helpers/free-port.js'
 import { listenOnFreePort, requestFrom } from '../helpers/http.js'
 import { PROJECT_ROOT } from '../helpers/server-process.js'
 import { requireBinary, skipWithout } from '../helpers/system-binaries.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 /**
  * The forward-auth route behind a real gateway: Debian's nginx, configured by
@@ -95,15 +96,14 @@ async function startNginx (authUrl: string, upstreamUrl: string): Promise<string
     if (!stopped) nginx.kill('SIGKILL')
   })
 
-  const deadline = Date.now() + 10_000
-  while (!(await canConnect(port))) {
+  await waitFor(async () => {
+    if (await canConnect(port)) return true
     if (nginx.exitCode !== null) {
       const errorLog = await readFile(join(runDir, 'error.log'), 'utf8').catch(() => '')
       throw new Error(`nginx exited with ${nginx.exitCode}: ${output}${errorLog}`)
     }
-    if (Date.now() > deadline) throw new Error(`nginx did not listen on ${port} in time: ${output}`)
-    await sleep(50)
-  }
+    return false
+  }, { timeoutMs: 10_000, what: `nginx to listen on ${port}` })
   return `http://127.0.0.1:${port}`
 }
 

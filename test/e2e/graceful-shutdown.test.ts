@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { DEMO_PASSWORD, DEMO_USERNAME } from '../../src/users/users-file.js'
 import { httpClient } from '../helpers/http.js'
 import { listeningUrl, spawnServer, type ServerProcess } from '../helpers/server-process.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 /** What one request got: a complete answer, or a connection error (and whether a status line had come). */
 type Outcome =
@@ -50,14 +51,6 @@ function exitWithin (server: ServerProcess, ms: number): Promise<number | null |
   return Promise.race([server.exited, sleep(ms, 'timeout' as const)])
 }
 
-async function waitFor (condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(10)
-  }
-}
-
 function parse (body: string): unknown {
   try {
     return JSON.parse(body)
@@ -88,7 +81,7 @@ describe('graceful shutdown of the server process', () => {
     }
     const loops = Array.from({ length: 8 }, loop)
 
-    await waitFor(() => outcomes.length >= 200, 15_000, '200 answers before the signal')
+    await waitFor(() => outcomes.length >= 200, { timeoutMs: 15_000, intervalMs: 10, what: '200 answers before the signal' })
     signalAt = Date.now()
     server.child.kill('SIGTERM')
 
@@ -135,10 +128,10 @@ describe('graceful shutdown of the server process', () => {
     socket.on('error', () => {})
     await new Promise((resolve) => socket.once('connect', resolve))
     socket.write('POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"username":')
-    await waitFor(() => server.stdout().includes('"url":"/auth/login"'), 5000, 'the server to take the request')
+    await waitFor(() => server.stdout().includes('"url":"/auth/login"'), { intervalMs: 10, what: 'the server to take the request' })
 
     server.child.kill('SIGTERM')
-    await waitFor(() => server.stdout().includes('"msg":"closing"'), 5000, 'the closing line')
+    await waitFor(() => server.stdout().includes('"msg":"closing"'), { intervalMs: 10, what: 'the closing line' })
     // Still closing: the request holds it back (close-with-grace's own deadline is 10 s).
     expect(await exitWithin(server, 500)).toBe('timeout')
 

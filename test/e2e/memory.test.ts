@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { pathToFileURL } from 'node:url'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { policyFromSeconds } from '../../src/tokens/lifetime.js'
 import { MemoryTokenStore } from '../../src/tokens/memory-token-store.js'
 import { digestToken, generateToken } from '../../src/tokens/token.js'
 import { buildTestApp, getData, loginToken } from '../helpers/build-app.js'
 import { PROJECT_ROOT } from '../helpers/server-process.js'
+import { waitFor } from '../helpers/wait-for.js'
 import type { ChurnReport } from './fixtures/memory-churn.js'
 
 const TSX_LOADER = pathToFileURL(join(PROJECT_ROOT, 'node_modules/tsx/dist/loader.mjs')).href
@@ -48,6 +48,9 @@ describe('memory use of the token store', () => {
   }, 60_000)
 
   it('the app\'s cleanup job empties its store of expired tokens, logins and volume alike', async () => {
+    // Before the app: the job arms its interval at start, and runs only when the test ticks it.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    onTestFinished(() => { vi.useRealTimers() })
     const store = new MemoryTokenStore(policyFromSeconds(1, 86_400))
     // `logs` is a getter that parses the lines written so far: read it from testApp each time, never destructured.
     const testApp = await buildTestApp({ tokenStore: store, config: { TOKEN_TTL_SECONDS: 1, CLEANUP_INTERVAL_SECONDS: 1 } })
@@ -64,10 +67,11 @@ describe('memory use of the token store', () => {
     expect((await getData(app, tokens[0]!)).statusCode).toBe(401)
     expect(await store.size()).toBe(20_002)
 
-    // The scheduled job (every second of real time, reading the fake clock) removes the rest, and says so.
+    // The scheduled job (its interval ticked, reading the fake clock) removes the rest, and says so.
+    await vi.advanceTimersByTimeAsync(1000)
     const removals = () => testApp.logs.filter((line) => line.msg === 'expired tokens removed')
-    const deadline = Date.now() + 5000
-    while (removals().at(-1)?.remaining !== 0 && Date.now() < deadline) await sleep(50)
+    // Its run yields to the event loop between slices: it ends on its own time.
+    await waitFor(() => removals().at(-1)?.remaining === 0, { what: 'the cleanup job to empty the store' })
     expect(await store.size()).toBe(0)
     expect(removals().reduce((sum, line) => sum + (line.removed as number), 0)).toBe(20_002)
     for (const token of tokens) expect((await getData(app, token)).statusCode).toBe(401)

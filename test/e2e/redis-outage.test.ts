@@ -1,17 +1,14 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
+import { freePort } from '../../bench/free-port.js'
 import { buildTestApp, DEMO_PASSWORD, DEMO_USERNAME, type TestApp } from '../helpers/build-app.js'
 import { httpClient, listenOnFreePort } from '../helpers/http.js'
-import { freePort } from '../helpers/free-port.js'
 import { OwnRedisServer } from '../helpers/redis-server.js'
 import { skipWithout } from '../helpers/system-binaries.js'
+import { waitFor } from '../helpers/wait-for.js'
 
-async function until (condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await sleep(100)
-  }
+/** Redis reconnects with a backoff of up to 5 s: give it three rounds. */
+function until (condition: () => Promise<boolean>): Promise<void> {
+  return waitFor(condition, { timeoutMs: 15_000, intervalMs: 100 })
 }
 
 // Each test runs a redis-server of its own, to stop and start it.

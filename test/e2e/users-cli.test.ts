@@ -8,6 +8,7 @@ import { buildTestApp, DEMO_PASSWORD, DEMO_USERNAME } from '../helpers/build-app
 import { httpClient, listenOnFreePort } from '../helpers/http.js'
 import { createTestSchema, type TestSchema } from '../helpers/postgres.js'
 import { PROJECT_ROOT } from '../helpers/server-process.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 const CLI_ENTRY = join(PROJECT_ROOT, 'src/cli/users.ts')
 const TSX_LOADER = pathToFileURL(join(PROJECT_ROOT, 'node_modules/tsx/dist/loader.mjs')).href
@@ -31,14 +32,6 @@ function runCli (args: string[], env: Record<string, string>, stdin = ''): Promi
   child.stderr.on('data', (chunk) => { stderr += chunk })
   child.stdin.end(stdin)
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })))
-}
-
-async function eventually (check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!await check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
 }
 
 const PASSWORD = 'correct horse battery staple'
@@ -75,7 +68,7 @@ describe('npm run users', () => {
     const disabled = await runCli(['disable', 'ada@example.com'], env)
     expect(disabled).toMatchObject({ code: 0, stdout: expect.stringContaining('Disabled Ada@Example.com:') })
     expect((await client.login('ada@example.com', PASSWORD)).status).toBe(401)
-    await eventually(async () => (await client.data(first.body.token)).status === 401)
+    await waitFor(async () => (await client.data(first.body.token)).status === 401)
     const refused = await client.data(second.body.token)
     expect(refused.status).toBe(401)
     expect(refused.headers.get('www-authenticate')).toContain('invalid_token')
@@ -91,14 +84,14 @@ describe('npm run users', () => {
     const changed = await runCli(['passwd', 'ada@example.com'], env, NEW_PASSWORD)
     expect(changed).toMatchObject({ code: 0, stdout: expect.stringContaining('Changed the password of Ada@Example.com;') })
     expect((await client.login('ada@example.com', PASSWORD)).status).toBe(401)
-    await eventually(async () => (await client.data(again.body.token)).status === 401)
+    await waitFor(async () => (await client.data(again.body.token)).status === 401)
     const withNew = await client.login('ada@example.com', NEW_PASSWORD)
     expect(withNew.status).toBe(200)
 
     const removed = await runCli(['remove', 'ADA@example.com'], env)
     expect(removed).toMatchObject({ code: 0, stdout: expect.stringContaining('Removed Ada@Example.com;') })
     expect((await client.login('ada@example.com', NEW_PASSWORD)).status).toBe(401)
-    await eventually(async () => (await client.data(withNew.body.token)).status === 401)
+    await waitFor(async () => (await client.data(withNew.body.token)).status === 401)
 
     expect(rawLogs()).not.toContain(PASSWORD)
     expect(rawLogs()).not.toContain(NEW_PASSWORD)

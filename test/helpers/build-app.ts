@@ -2,6 +2,7 @@ import { Writable } from 'node:stream'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { onTestFinished } from 'vitest'
 import { buildApp, type BuildAppOptions } from '../../src/app.js'
+import { loadConfig, type Config, type ConfigSource } from '../../src/config.js'
 import { DEMO_PASSWORD, DEMO_USERNAME } from '../../src/users/users-file.js'
 import { FakeClock } from './fake-clock.js'
 
@@ -23,8 +24,19 @@ export interface TestApp {
  */
 const TEST_DEFAULTS = { LOG_LEVEL: 'trace', LOGIN_MAX_PER_IP: 10_000, LOGIN_MAX_PER_USERNAME: 10_000 }
 
+/** A Config, validated as the server's is, from the test settings and `settings` (as an environment gives them). */
+export function testConfig (settings: ConfigSource = {}): Config {
+  return loadConfig({ ...TEST_DEFAULTS, ...settings })
+}
+
+export interface TestAppOptions extends Omit<BuildAppOptions, 'clock' | 'logger' | 'config'> {
+  /** Settings beyond the test defaults, as an environment gives them (see testConfig). */
+  config?: ConfigSource
+  clock?: FakeClock
+}
+
 /** The real app (buildApp, production options) on a fake clock, closed when the test ends. */
-export async function buildTestApp (options: Omit<BuildAppOptions, 'clock' | 'logger'> & { clock?: FakeClock } = {}): Promise<TestApp> {
+export async function buildTestApp (options: TestAppOptions = {}): Promise<TestApp> {
   const clock = options.clock ?? new FakeClock()
   const lines: string[] = []
   const logs: Array<Record<string, unknown>> = []
@@ -38,7 +50,7 @@ export async function buildTestApp (options: Omit<BuildAppOptions, 'clock' | 'lo
       callback()
     }
   })
-  const app = await buildApp({ ...options, config: { ...TEST_DEFAULTS, ...options.config }, clock, logger: { stream } })
+  const app = await buildApp({ ...options, config: testConfig(options.config), clock, logger: { stream } })
   onTestFinished(() => app.close())
   return {
     app,

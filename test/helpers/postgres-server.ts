@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
-import { freePort } from './free-port.js'
+import { freePort } from '../../bench/free-port.js'
 
 interface PostgresBinaries { initdb: string, postgres: string }
 interface User { uid: number, gid: number }

@@ -7,7 +7,7 @@ import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
 import { routingTagOf } from '../../src/tokens/token.js'
 import { hashPassword } from '../../src/users/password.js'
-import { freePort } from './free-port.js'
+import { freePort } from '../../bench/free-port.js'
 import { RedisServer } from './redis-server.js'
 import { requireBinary, skipWithout } from './system-binaries.js'
 

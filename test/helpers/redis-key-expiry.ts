@@ -1,5 +1,5 @@
 import { dataNodes, type RedisClient } from '../../src/redis-client.js'
-import { toRecord } from '../../src/tokens/redis-token-store.js'
+import { toSession } from '../../src/tokens/redis-token-store.js'
 import type { TokenStore } from '../../src/tokens/token-store.js'
 
 /** Every session key under `keyPrefix`, on every node. */
@@ -28,7 +28,7 @@ export async function expireSessionsAt (client: RedisClient, keyPrefix: string, 
   let expired = 0
   for (const key of await sessionKeysUnder(client, keyPrefix)) {
     const session = await client.getBuffer(key)
-    if (session !== null && toRecord('', session).expiresAt <= now) expired += await client.del(key)
+    if (session !== null && toSession('', session).expiresAt <= now) expired += await client.del(key)
   }
   return expired
 }
@@ -42,7 +42,7 @@ export async function expireSessionsAt (client: RedisClient, keyPrefix: string, 
 export function withRedisKeyExpiry (store: TokenStore, client: RedisClient, keyPrefix: string): TokenStore {
   return {
     issue: (digest, username, now) => store.issue(digest, username, now),
-    validate: (digest, now) => store.validate(digest, now),
+    reinflate: (digest, now) => store.reinflate(digest, now),
     revoke: (digest, now) => store.revoke(digest, now),
     revokeAllForUser: (username) => store.revokeAllForUser(username),
     listForUser: (username, now) => store.listForUser(username, now),

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { onTestFinished } from 'vitest'
+import { waitFor } from './wait-for.js'
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, '../..')
 const SERVER_ENTRY = join(PROJECT_ROOT, 'src/server.ts')
@@ -37,12 +38,11 @@ export function spawnServer (env: Record<string, string>): ServerProcess {
 
 /** Waits for the "Server listening" log line and returns the URL it names. */
 export async function listeningUrl (server: ServerProcess, timeoutMs = 15_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const match = /Server listening at (https?:\/\/[^"]+)/.exec(server.stdout())
-    if (match !== null) return match[1]!
-    if (server.child.exitCode !== null) throw new Error(`server exited: ${server.stderr()}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  throw new Error('server did not start in time')
+  let url: string | undefined
+  await waitFor(() => {
+    url = /Server listening at (https?:\/\/[^"]+)/.exec(server.stdout())?.[1]
+    if (url === undefined && server.child.exitCode !== null) throw new Error(`server exited: ${server.stderr()}`)
+    return url !== undefined
+  }, { timeoutMs, what: 'the server to listen' })
+  return url as string
 }

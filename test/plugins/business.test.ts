@@ -1,42 +1,15 @@
 import type { LightMyRequestResponse } from 'fastify'
 import { describe, expect, it } from 'vitest'
 import { StoreUnavailableError } from '../../src/store-unavailable-error.js'
-import { policyFromSeconds } from '../../src/tokens/lifetime.js'
-import { MemoryTokenStore } from '../../src/tokens/memory-token-store.js'
-import type { TokenRecord } from '../../src/tokens/token-store.js'
+import { expectChallenge, expectErrorShape } from '../helpers/answers.js'
 import { buildTestApp, DEMO_USERNAME, getData, loginToken } from '../helpers/build-app.js'
-
-function expectErrorShape (response: LightMyRequestResponse, statusCode: number): void {
-  expect(response.statusCode).toBe(statusCode)
-  const body = response.json<Record<string, unknown>>()
-  expect(body).toEqual(expect.objectContaining({ statusCode, error: expect.any(String), message: expect.any(String) }))
-  for (const key of Object.keys(body)) expect(['statusCode', 'code', 'error', 'message']).toContain(key)
-}
+import { failingTokenStore } from '../helpers/failing-store.js'
 
 function expectData (response: LightMyRequestResponse, tokenExpiresIn = 30): void {
   expect(response.statusCode).toBe(200)
   expect(response.json()).toEqual({
     data: { message: expect.any(String), user: DEMO_USERNAME, tokenExpiresIn }
   })
-}
-
-function expectChallenge (response: LightMyRequestResponse, statusCode: number, challenge: string): void {
-  expectErrorShape(response, statusCode)
-  expect(response.headers['www-authenticate']).toBe(challenge)
-}
-
-/** A memory store whose validation fails as a store that cannot be reached would. */
-class FailingStore extends MemoryTokenStore {
-  readonly #error: Error
-
-  constructor (error: Error) {
-    super(policyFromSeconds(30, 86400))
-    this.#error = error
-  }
-
-  override async validate (_digest: string, _now: number): Promise<TokenRecord | null> {
-    throw this.#error
-  }
 }
 
 describe('GET /business/data', () => {
@@ -145,7 +118,7 @@ describe('GET /business/data', () => {
   })
 
   it('answers 503, not 500, when the token store is unavailable', async () => {
-    const { app } = await buildTestApp({ tokenStore: new FailingStore(new StoreUnavailableError('down')) })
+    const { app } = await buildTestApp({ tokenStore: failingTokenStore('reinflate', new StoreUnavailableError('down')) })
     const token = await loginToken(app)
     const response = await getData(app, token)
     expectErrorShape(response, 503)
@@ -153,7 +126,7 @@ describe('GET /business/data', () => {
   })
 
   it('answers 503, not 500, when the token store fails with any other error', async () => {
-    const { app } = await buildTestApp({ tokenStore: new FailingStore(new Error('boom: connection reset')) })
+    const { app } = await buildTestApp({ tokenStore: failingTokenStore('reinflate', new Error('boom: connection reset')) })
     const token = await loginToken(app)
     const response = await getData(app, token)
     expectErrorShape(response, 503)
@@ -161,12 +134,12 @@ describe('GET /business/data', () => {
   })
 
   it('does not consult the failing store when no token is given (401, not 503)', async () => {
-    const { app } = await buildTestApp({ tokenStore: new FailingStore(new StoreUnavailableError('down')) })
+    const { app } = await buildTestApp({ tokenStore: failingTokenStore('reinflate', new StoreUnavailableError('down')) })
     expectChallenge(await app.inject({ method: 'GET', url: '/business/data' }), 401, 'Bearer')
   })
 
   it('keeps serving after the store failed', async () => {
-    const { app } = await buildTestApp({ tokenStore: new FailingStore(new StoreUnavailableError('down')) })
+    const { app } = await buildTestApp({ tokenStore: failingTokenStore('reinflate', new StoreUnavailableError('down')) })
     const token = await loginToken(app)
     expectErrorShape(await getData(app, token), 503)
     expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200)
@@ -242,7 +215,7 @@ describe('GET /business/data', () => {
     // ...what the auth service keeps to itself is not, for the root nor for its sibling, the business service.
     expect(app.hasDecorator('tokenStore')).toBe(false)
     expect(app.hasDecorator('authenticator')).toBe(false)
-    expect(app.hasRequestDecorator('validatedToken')).toBe(false)
+    expect(app.hasRequestDecorator('session')).toBe(false)
     // The business service still works, through inject() alone.
     expectData(await getData(app, await loginToken(app)))
   })

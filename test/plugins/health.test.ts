@@ -3,17 +3,7 @@ import { StoreUnavailableError } from '../../src/store-unavailable-error.js'
 import { policyFromSeconds } from '../../src/tokens/lifetime.js'
 import { MemoryTokenStore } from '../../src/tokens/memory-token-store.js'
 import { buildTestApp, getData, loginToken } from '../helpers/build-app.js'
-
-/** A memory store that serves tokens but whose readiness probe fails. */
-class UnreachableStore extends MemoryTokenStore {
-  constructor () {
-    super(policyFromSeconds(30, 86400))
-  }
-
-  override async ping (): Promise<void> {
-    throw new StoreUnavailableError('down')
-  }
-}
+import { failingTokenStore } from '../helpers/failing-store.js'
 
 describe('GET /health', () => {
   it('answers 200 {status: "ok"}', async () => {
@@ -25,7 +15,7 @@ describe('GET /health', () => {
   })
 
   it('answers 200 even when the token store is unreachable (liveness, not readiness)', async () => {
-    const { app } = await buildTestApp({ tokenStore: new UnreachableStore() })
+    const { app } = await buildTestApp({ tokenStore: failingTokenStore('ping') })
     const response = await app.inject({ method: 'GET', url: '/health' })
     expect(response.statusCode).toBe(200)
     expect(response.json()).toEqual({ status: 'ok' })
@@ -51,15 +41,14 @@ describe('GET /health/ready', () => {
   })
 
   it('answers 503 naming the token store when its ping rejects', async () => {
-    const { app } = await buildTestApp({ tokenStore: new UnreachableStore() })
+    const { app } = await buildTestApp({ tokenStore: failingTokenStore('ping') })
     const response = await app.inject({ method: 'GET', url: '/health/ready' })
     expect(response.statusCode).toBe(503)
     expect(response.json()).toEqual({ status: 'unavailable', unavailable: ['token-store'] })
   })
 
   it('answers 503 when the ping rejects with any error, and logs it at warn', async () => {
-    const store = new MemoryTokenStore(policyFromSeconds(30, 86400))
-    store.ping = async () => { throw new Error('socket closed') }
+    const store = failingTokenStore('ping', new Error('socket closed'))
     const testApp = await buildTestApp({ tokenStore: store })
     const response = await testApp.app.inject({ method: 'GET', url: '/health/ready' })
     expect(response.statusCode).toBe(503)
@@ -69,9 +58,8 @@ describe('GET /health/ready', () => {
   })
 
   it('becomes ready again when the store answers again', async () => {
-    const store = new MemoryTokenStore(policyFromSeconds(30, 86400))
     let reachable = false
-    store.ping = async () => { if (!reachable) throw new StoreUnavailableError('down') }
+    const store = failingTokenStore('ping', new StoreUnavailableError('down'), () => !reachable)
     const { app } = await buildTestApp({ tokenStore: store })
     expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(503)
     reachable = true
@@ -100,7 +88,7 @@ describe('GET /health/ready', () => {
   })
 
   it('does not stop the other routes when not ready', async () => {
-    const { app } = await buildTestApp({ tokenStore: new UnreachableStore() })
+    const { app } = await buildTestApp({ tokenStore: failingTokenStore('ping') })
     expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(503)
     expect((await getData(app, await loginToken(app))).statusCode).toBe(200)
   })

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { removeExpiredTokens } from '../../plugins/cleanup.js'
-import { CLEANUP_OUTCOMES, LOGIN_OUTCOMES, UNMATCHED_ROUTE, VALIDATION_OUTCOMES } from '../../plugins/metrics.js'
-import { policyFromSeconds } from '../../src/tokens/lifetime.js'
-import { MemoryTokenStore } from '../../src/tokens/memory-token-store.js'
+import { CLEANUP_OUTCOMES, LOGIN_OUTCOMES, VALIDATION_OUTCOMES } from '../../plugins/auth/metrics.js'
+import { UNMATCHED_ROUTE } from '../../plugins/metrics.js'
+import { removeExpiredTokens } from '../../src/tokens/remove-expired-tokens.js'
 import { buildTestApp, DEMO_PASSWORD, DEMO_USERNAME, getData, login, loginToken } from '../helpers/build-app.js'
+import { failingTokenStore } from '../helpers/failing-store.js'
 
 interface Sample {
   name: string
@@ -166,10 +166,12 @@ describe('GET /metrics', () => {
   })
 
   it('counts a failed cleanup run as a failure', async () => {
-    const { app, clock } = await buildTestApp({ config: { METRICS: 'true' } })
-    const store = new MemoryTokenStore(policyFromSeconds(30, 86400))
-    store.removeExpired = async () => { throw new Error('store hiccup') }
-    await expect(removeExpiredTokens(store, clock, app.log, app.metrics)).rejects.toThrow('store hiccup')
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    const store = failingTokenStore('removeExpired', new Error('store hiccup'))
+    const { app, clock } = await buildTestApp({ config: { METRICS: 'true', CLEANUP_INTERVAL_SECONDS: 10 }, tokenStore: store })
+    await expect(removeExpiredTokens(store, clock, app.log)).rejects.toThrow('store hiccup')
+    // The scheduled run, which fails the same way, is the one the app's metrics hear of.
+    await vi.advanceTimersByTimeAsync(10_000)
     const samples = await scrape(app)
     expect(valueOf(samples, 'auth_cleanup_duration_seconds_count', { outcome: 'failure' })).toBe(1)
     expect(valueOf(samples, 'auth_cleanup_removed_tokens_total')).toBe(0)

@@ -84,7 +84,7 @@ describe('RedisTokenStore on a Redis Cluster', () => {
     expect(await store.revoke(digests[0]!, clock.now())).toMatchObject({ username })
     expect(await store.revokeAllForUser(username)).toBe(1)
     expect(await waits()).toBe(before + 2)
-    expect(await store.validate(digests[1]!, clock.now())).toBeNull()
+    expect(await store.reinflate(digests[1]!, clock.now())).toBeNull()
   })
 
   it('is ready while the cluster is, and counts the sessions of every master', async () => {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { RedisTokenStore } from '../../src/tokens/redis-token-store.js'
 import { digestToken, generateToken, routingTagOf, sessionIdOf } from '../../src/tokens/token.js'
 import { FakeClock } from '../helpers/fake-clock.js'
-import { freePort } from '../helpers/free-port.js'
+import { freePort } from '../../bench/free-port.js'
 import { expireSessionsAt, sessionKeysUnder, withRedisKeyExpiry } from '../helpers/redis-key-expiry.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { keysUnder, testRedisClient, uniquePrefix } from '../helpers/redis.js'
@@ -46,7 +46,7 @@ describe('RedisTokenStore', () => {
     const token = generateToken(ada)
     const digest = digestToken(token)
     await store.issue(digest, ada, clock.now())
-    await store.validate(digest, clock.now())
+    await store.reinflate(digest, clock.now())
 
     const inspector = testRedisClient(undefined, server.url)
     const keys = await keysUnder(inspector, keyPrefix)
@@ -59,7 +59,7 @@ describe('RedisTokenStore', () => {
     expect(everything).not.toContain(token.slice(4))
   })
 
-  it('gives each token a Redis TTL ending at its expiry, renewed by each validation, and the user index one beyond the absolute lifetime', async () => {
+  it('gives each token a Redis TTL ending at its expiry, renewed by each reinflation, and the user index one beyond the absolute lifetime', async () => {
     const keyPrefix = uniquePrefix()
     const { store, clock, client } = makeStore(testRedisClient(keyPrefix, server.url), keyPrefix)
     const digest = digestToken(generateToken(ada))
@@ -68,7 +68,7 @@ describe('RedisTokenStore', () => {
     expect(await client.pttl(sessionKey!)).toBeGreaterThan(25_000)
     expect(await client.pttl(sessionKey!)).toBeLessThanOrEqual(30_000)
     clock.advanceSeconds(20)
-    await store.validate(digest, clock.now())
+    await store.reinflate(digest, clock.now())
     const ttl = await client.pttl(sessionKey!)
     expect(ttl).toBeGreaterThan(25_000)
     expect(ttl).toBeLessThanOrEqual(30_000)
@@ -77,13 +77,13 @@ describe('RedisTokenStore', () => {
     expect(await client.pttl(indexKey)).toBeGreaterThan(120_000)
   })
 
-  it('validates with one EVALSHA on the session key alone, which runs GET and SET, nothing else', async () => {
+  it('reinflates with one EVALSHA on the session key alone, which runs GET and SET, nothing else', async () => {
     const keyPrefix = uniquePrefix()
     const client = testRedisClient(keyPrefix, server.url)
     const { store, clock } = makeStore(client, keyPrefix)
     const digest = digestToken(generateToken(ada))
     await store.issue(digest, ada, clock.now())
-    await store.validate(digest, clock.now())
+    await store.reinflate(digest, clock.now())
     const [sessionKey] = await sessionKeysUnder(client, keyPrefix)
 
     const sent: Array<{ name: string, args: unknown[] }> = []
@@ -94,7 +94,7 @@ describe('RedisTokenStore', () => {
     }) as typeof client.sendCommand
     const inspector = testRedisClient(undefined, server.url)
     await inspector.config('RESETSTAT')
-    expect(await store.validate(digest, clock.now())).toMatchObject({ refreshCount: 2 })
+    expect(await store.reinflate(digest, clock.now())).toMatchObject({ refreshCount: 2 })
     const stats = await inspector.info('commandstats')
 
     expect(sent).toHaveLength(1)
@@ -150,25 +150,25 @@ describe('RedisTokenStore', () => {
     expect(Math.abs(estimate - exact) / exact).toBeLessThan(0.05)
   })
 
-  it('loses no refresh when two instances validate the same token at once', async () => {
+  it('loses no refresh when two instances reinflate the same token at once', async () => {
     const keyPrefix = uniquePrefix()
     const first = makeStore(testRedisClient(keyPrefix, server.url), keyPrefix)
     const second = makeStore(testRedisClient(undefined, server.url), keyPrefix)
     const digest = digestToken(generateToken(ada))
     await first.store.issue(digest, ada, first.clock.now())
     const now = first.clock.now() + 1000
-    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? first : second).store.validate(digest, now)))
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? first : second).store.reinflate(digest, now)))
     expect(results.map((record) => record?.refreshCount).sort((a, b) => a! - b!)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1))
   })
 
-  it('does not resurrect a token that one instance revokes while another validates', async () => {
+  it('does not resurrect a token that one instance revokes while another reinflates it', async () => {
     const keyPrefix = uniquePrefix()
     const first = makeStore(testRedisClient(keyPrefix, server.url), keyPrefix)
     const second = makeStore(testRedisClient(undefined, server.url), keyPrefix)
     const digest = digestToken(generateToken(ada))
     await first.store.issue(digest, ada, first.clock.now())
-    await Promise.all([first.store.revoke(digest, first.clock.now()), second.store.validate(digest, first.clock.now())])
-    expect(await second.store.validate(digest, first.clock.now())).toBeNull()
+    await Promise.all([first.store.revoke(digest, first.clock.now()), second.store.reinflate(digest, first.clock.now())])
+    expect(await second.store.reinflate(digest, first.clock.now())).toBeNull()
     expect(await sessionKeysUnder(first.client, keyPrefix)).toEqual([])
   })
 
@@ -193,7 +193,7 @@ describe('RedisTokenStore', () => {
     client.on('error', () => {})
     const store = new RedisTokenStore({ client, policy: CONTRACT_POLICY, keyPrefix: uniquePrefix() })
     await expect(store.ping()).rejects.toMatchObject({ name: 'StoreUnavailableError' })
-    await expect(store.validate(digestToken(generateToken(ada)), Date.now())).rejects.toMatchObject({ name: 'StoreUnavailableError' })
+    await expect(store.reinflate(digestToken(generateToken(ada)), Date.now())).rejects.toMatchObject({ name: 'StoreUnavailableError' })
     client.disconnect()
   })
 })

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis'
 import { describe, it } from 'vitest'
 import { MemoryTokenStore } from '../../src/tokens/memory-token-store.js'
 import { RedisTokenStore } from '../../src/tokens/redis-token-store.js'
-import { freePort } from '../helpers/free-port.js'
+import { freePort } from '../../bench/free-port.js'
 import { withRedisKeyExpiry } from '../helpers/redis-key-expiry.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { deleteKeys, uniquePrefix } from '../helpers/redis.js'
@@ -10,7 +10,7 @@ import { skipWithout } from '../helpers/system-binaries.js'
 import { checkAgainstModel, MODEL_POLICY } from './token-store.model.js'
 
 /*
- * Random sequences of issue, validate, revoke, revokeAllForUser, removeExpired,
+ * Random sequences of issue, reinflate, revoke, revokeAllForUser, removeExpired,
  * listForUser and clock moves, checked step by step against a plain model of the
  * contract (token-store.model.ts), for each store (a Redis Cluster's run is in
  * redis-cluster-token-store.test.ts, beside its cluster).

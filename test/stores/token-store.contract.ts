@@ -40,10 +40,10 @@ export function describeTokenStore (name: string, makeStore: (policy: TokenLifet
     const newDigest = (username = 'ada@example.com') => digestToken(generateToken(username))
 
     describe('issue', () => {
-      it('stores a token whose record starts its life now', async () => {
+      it('stores a token whose session starts its life now', async () => {
         const digest = newDigest()
-        const record = await store.issue(digest, 'ada@example.com', clock.now())
-        expect(record).toEqual({
+        const session = await store.issue(digest, 'ada@example.com', clock.now())
+        expect(session).toEqual({
           id: sessionIdOf(digest),
           username: 'ada@example.com',
           createdAt: clock.now(),
@@ -68,17 +68,17 @@ export function describeTokenStore (name: string, makeStore: (policy: TokenLifet
         await store.issue(digest, bob, clock.now())
         expect(await store.size()).toBe(1)
         expect(await store.revokeAllForUser(ada)).toBe(0)
-        expect(await store.validate(digest, clock.now())).toMatchObject({ username: bob, refreshCount: 1 })
+        expect(await store.reinflate(digest, clock.now())).toMatchObject({ username: bob, refreshCount: 1 })
       })
     })
 
-    describe('validate', () => {
+    describe('reinflate', () => {
       it('accepts a live token, reinflates it and counts the refresh', async () => {
         const digest = newDigest()
         const issued = await store.issue(digest, 'ada@example.com', clock.now())
         clock.advanceSeconds(20)
-        const record = await store.validate(digest, clock.now())
-        expect(record).toMatchObject({
+        const session = await store.reinflate(digest, clock.now())
+        expect(session).toMatchObject({
           username: 'ada@example.com',
           createdAt: issued.createdAt,
           lastUsedAt: clock.now(),
@@ -86,22 +86,22 @@ export function describeTokenStore (name: string, makeStore: (policy: TokenLifet
           refreshCount: 1
         })
         clock.advanceSeconds(20)
-        expect(await store.validate(digest, clock.now())).toMatchObject({ refreshCount: 2, expiresAt: clock.now() + 30_000 })
+        expect(await store.reinflate(digest, clock.now())).toMatchObject({ refreshCount: 2, expiresAt: clock.now() + 30_000 })
       })
 
       it('refuses an unknown token', async () => {
         await store.issue(newDigest(), 'ada@example.com', clock.now())
-        expect(await store.validate(newDigest(), clock.now())).toBeNull()
+        expect(await store.reinflate(newDigest(), clock.now())).toBeNull()
       })
 
       it('refuses a token left idle for its whole idle lifetime, even before cleanup', async () => {
         const digest = newDigest()
         await store.issue(digest, 'ada@example.com', clock.now())
         clock.advance(29_999)
-        expect(await store.validate(digest, clock.now())).not.toBeNull()
+        expect(await store.reinflate(digest, clock.now())).not.toBeNull()
         clock.advance(30_000)
-        expect(await store.validate(digest, clock.now())).toBeNull()
-        expect(await store.validate(digest, clock.now())).toBeNull()
+        expect(await store.reinflate(digest, clock.now())).toBeNull()
+        expect(await store.reinflate(digest, clock.now())).toBeNull()
       })
 
       it('never carries a token past its absolute lifetime, however often it is used', async () => {
@@ -109,40 +109,40 @@ export function describeTokenStore (name: string, makeStore: (policy: TokenLifet
         const issued = await store.issue(digest, 'ada@example.com', clock.now())
         for (let elapsed = 20; elapsed < 120; elapsed += 20) {
           clock.advanceSeconds(20)
-          const record = await store.validate(digest, clock.now())
-          expect(record?.expiresAt).toBe(Math.min(clock.now() + 30_000, issued.createdAt + 120_000))
+          const session = await store.reinflate(digest, clock.now())
+          expect(session?.expiresAt).toBe(Math.min(clock.now() + 30_000, issued.createdAt + 120_000))
         }
         clock.advanceSeconds(20)
         expect(clock.now()).toBe(issued.createdAt + 120_000)
-        expect(await store.validate(digest, clock.now())).toBeNull()
+        expect(await store.reinflate(digest, clock.now())).toBeNull()
       })
 
       it('does not change an expired token or bring it back', async () => {
         const digest = newDigest()
         await store.issue(digest, 'ada@example.com', clock.now())
         clock.advanceSeconds(31)
-        await store.validate(digest, clock.now())
+        await store.reinflate(digest, clock.now())
         expect(await store.listForUser('ada@example.com', clock.now())).toEqual([])
         clock.advance(-10_000)
-        expect(await store.validate(digest, clock.now())).toBeNull()
+        expect(await store.reinflate(digest, clock.now())).toBeNull()
       })
 
-      it('returns copies: changing a returned record changes nothing stored', async () => {
+      it('returns copies: changing a returned session changes nothing stored', async () => {
         const digest = newDigest()
         const issued = await store.issue(digest, 'ada@example.com', clock.now())
         issued.expiresAt += 1_000_000
         issued.username = 'mallory@example.com'
-        const record = await store.validate(digest, clock.now())
-        expect(record).toMatchObject({ username: 'ada@example.com', expiresAt: clock.now() + 30_000 })
+        const session = await store.reinflate(digest, clock.now())
+        expect(session).toMatchObject({ username: 'ada@example.com', expiresAt: clock.now() + 30_000 })
       })
     })
 
     describe('revoke', () => {
-      it('removes a live token and returns its record', async () => {
+      it('removes a live token and returns its session', async () => {
         const digest = newDigest()
         await store.issue(digest, 'ada@example.com', clock.now())
         expect(await store.revoke(digest, clock.now())).toMatchObject({ id: sessionIdOf(digest), username: 'ada@example.com' })
-        expect(await store.validate(digest, clock.now())).toBeNull()
+        expect(await store.reinflate(digest, clock.now())).toBeNull()
         expect(await store.size()).toBe(0)
       })
 
@@ -160,7 +160,7 @@ export function describeTokenStore (name: string, makeStore: (policy: TokenLifet
         await store.issue(first, 'ada@example.com', clock.now())
         await store.issue(second, 'ada@example.com', clock.now())
         await store.revoke(first, clock.now())
-        expect(await store.validate(second, clock.now())).not.toBeNull()
+        expect(await store.reinflate(second, clock.now())).not.toBeNull()
       })
     })
 
@@ -171,8 +171,8 @@ export function describeTokenStore (name: string, makeStore: (policy: TokenLifet
         for (const digest of ada) await store.issue(digest, 'ada@example.com', clock.now())
         await store.issue(bob, 'bob@example.com', clock.now())
         expect(await store.revokeAllForUser('ada@example.com')).toBe(3)
-        for (const digest of ada) expect(await store.validate(digest, clock.now())).toBeNull()
-        expect(await store.validate(bob, clock.now())).not.toBeNull()
+        for (const digest of ada) expect(await store.reinflate(digest, clock.now())).toBeNull()
+        expect(await store.reinflate(bob, clock.now())).not.toBeNull()
         expect(await store.size()).toBe(1)
       })
 
@@ -191,7 +191,7 @@ export function describeTokenStore (name: string, makeStore: (policy: TokenLifet
         clock.advanceSeconds(10)
         await store.issue(second, 'ada@example.com', clock.now())
         await store.issue(newDigest('bob@example.com'), 'bob@example.com', clock.now())
-        await store.validate(first, clock.now())
+        await store.reinflate(first, clock.now())
         const sessions = await store.listForUser('ada@example.com', clock.now())
         expect(sessions.map((session) => session.id)).toEqual([sessionIdOf(first), sessionIdOf(second)])
         expect(sessions[0]).toMatchObject({ refreshCount: 1, lastUsedAt: clock.now() })
@@ -217,11 +217,11 @@ export function describeTokenStore (name: string, makeStore: (policy: TokenLifet
         await store.issue(idle, 'ada@example.com', clock.now())
         await store.issue(used, 'ada@example.com', clock.now())
         clock.advanceSeconds(20)
-        await store.validate(used, clock.now())
+        await store.reinflate(used, clock.now())
         clock.advanceSeconds(10)
         expect(await store.removeExpired(clock.now())).toBe(1)
         expect(await store.size()).toBe(1)
-        expect(await store.validate(used, clock.now())).not.toBeNull()
+        expect(await store.reinflate(used, clock.now())).not.toBeNull()
       })
 
       it('removes nothing while every token is live', async () => {
@@ -236,7 +236,7 @@ export function describeTokenStore (name: string, makeStore: (policy: TokenLifet
         await store.issue(digest, 'ada@example.com', clock.now())
         for (let i = 0; i < 5; i++) {
           clock.advanceSeconds(20)
-          await store.validate(digest, clock.now())
+          await store.reinflate(digest, clock.now())
         }
         clock.advanceSeconds(20)
         expect(await store.removeExpired(clock.now())).toBe(1)

@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { expect } from 'vitest'
 import type { TokenLifetimePolicy } from '../../src/tokens/lifetime.js'
 import { digestToken, routingTagOf, sessionIdOf } from '../../src/tokens/token.js'
-import type { TokenRecord, TokenStore } from '../../src/tokens/token-store.js'
+import type { Session, TokenStore } from '../../src/tokens/token-store.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 
 /*
@@ -46,7 +46,7 @@ export interface RealTokenStore {
 const isLive = (token: ModelToken, now: number) => now < token.expiresAt
 const expiryAfter = (createdAt: number, usedAt: number) => Math.min(usedAt + MODEL_IDLE_MS, createdAt + MODEL_MAX_MS)
 
-function recordOf (token: ModelToken): TokenRecord {
+function sessionOf (token: ModelToken): Session {
   return {
     id: sessionIdOf(token.digest),
     username: token.username,
@@ -71,17 +71,17 @@ function resolve (model: TokenStoreModel, ref: TokenRef): string {
 
 const showRef = (ref: TokenRef) => ref.known ? `#${ref.index}` : `unknown${ref.index}`
 
-/** Listings compared as sets of records (ties in createdAt have no defined order), and checked oldest first. */
-function expectSameListing (actual: TokenRecord[], expected: TokenRecord[]): void {
+/** Listings compared as sets of sessions (ties in createdAt have no defined order), and checked oldest first. */
+function expectSameListing (actual: Session[], expected: Session[]): void {
   for (let i = 1; i < actual.length; i++) expect(actual[i]!.createdAt).toBeGreaterThanOrEqual(actual[i - 1]!.createdAt)
-  const byCreationThenId = (a: TokenRecord, b: TokenRecord) => a.createdAt - b.createdAt || a.id.localeCompare(b.id)
+  const byCreationThenId = (a: Session, b: Session) => a.createdAt - b.createdAt || a.id.localeCompare(b.id)
   expect([...actual].sort(byCreationThenId)).toEqual([...expected].sort(byCreationThenId))
 }
 
-function expectedListing (model: TokenStoreModel, username: string): TokenRecord[] {
+function expectedListing (model: TokenStoreModel, username: string): Session[] {
   return [...model.tokens.values()]
     .filter((token) => token.username === username && isLive(token, model.now))
-    .map(recordOf)
+    .map(sessionOf)
 }
 
 /**
@@ -114,44 +114,44 @@ class IssueCommand implements StoreCommand {
       refreshCount: 0
     }
     model.tokens.set(digest, token)
-    expect(await real.store.issue(digest, this.username, real.clock.now())).toEqual(recordOf(token))
+    expect(await real.store.issue(digest, this.username, real.clock.now())).toEqual(sessionOf(token))
     await expectSameState(model, real)
   }
 
   toString = () => `issue(${this.username})`
 }
 
-class ValidateCommand implements StoreCommand {
+class ReinflateCommand implements StoreCommand {
   constructor (readonly ref: TokenRef) {}
   check = () => true
   async run (model: TokenStoreModel, real: RealTokenStore): Promise<void> {
     const digest = resolve(model, this.ref)
     const token = model.tokens.get(digest)
-    let expected: TokenRecord | null = null
+    let expected: Session | null = null
     if (token !== undefined && isLive(token, model.now)) {
       token.expiresAt = expiryAfter(token.createdAt, model.now)
       token.lastUsedAt = model.now
       token.refreshCount += 1
-      expected = recordOf(token)
+      expected = sessionOf(token)
     } else if (token !== undefined) {
       // Met expired: the store drops it on the spot.
       model.tokens.delete(digest)
     }
-    expect(await real.store.validate(digest, real.clock.now())).toEqual(expected)
+    expect(await real.store.reinflate(digest, real.clock.now())).toEqual(expected)
     await expectSameState(model, real)
   }
 
-  toString = () => `validate(${showRef(this.ref)})`
+  toString = () => `reinflate(${showRef(this.ref)})`
 }
 
-/** A client polling with its token: `times` rounds of (advance `intervalMs`, validate), each checked. */
+/** A client polling with its token: `times` rounds of (advance `intervalMs`, reinflate), each checked. */
 class KeepAliveCommand implements StoreCommand {
   constructor (readonly ref: TokenRef, readonly intervalMs: number, readonly times: number) {}
   check = () => true
   async run (model: TokenStoreModel, real: RealTokenStore): Promise<void> {
     for (let i = 0; i < this.times; i++) {
       await new AdvanceCommand(this.intervalMs).run(model, real)
-      await new ValidateCommand(this.ref).run(model, real)
+      await new ReinflateCommand(this.ref).run(model, real)
     }
   }
 
@@ -164,7 +164,7 @@ class RevokeCommand implements StoreCommand {
   async run (model: TokenStoreModel, real: RealTokenStore): Promise<void> {
     const digest = resolve(model, this.ref)
     const token = model.tokens.get(digest)
-    const expected = token !== undefined && isLive(token, model.now) ? recordOf(token) : null
+    const expected = token !== undefined && isLive(token, model.now) ? sessionOf(token) : null
     model.tokens.delete(digest)
     expect(await real.store.revoke(digest, real.clock.now())).toEqual(expected)
     await expectSameState(model, real)
@@ -284,8 +284,8 @@ export function tokenStoreCommands ({ resolutionMs, maxCommands = 60 }: ModelCom
   return fc.commands<TokenStoreModel, RealTokenStore, false>([
     user.map((username) => new IssueCommand(username)),
     user.map((username) => new IssueCommand(username)),
-    ref.map((r) => new ValidateCommand(r)),
-    ref.map((r) => new ValidateCommand(r)),
+    ref.map((r) => new ReinflateCommand(r)),
+    ref.map((r) => new ReinflateCommand(r)),
     ref.map((r) => new RevokeCommand(r)),
     user.map((username) => new RevokeAllCommand(username)),
     fc.constant(new RemoveExpiredCommand()),

@@ -5,7 +5,7 @@ import { isMainThread } from 'node:worker_threads'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ConfigError, ConfigSchema, loadConfig, trustedProxies, type ConfigSource } from '../../src/config.js'
 
-/** The defaults of CONTRACT.md's table (the schema may hold more variables; each is checked against its own default). */
+/** The defaults of docs/CONTRACT.md's table (the schema may hold more variables; each is checked against its own default). */
 const DEFAULTS = {
   PORT: 3000,
   HOST: '127.0.0.1',

@@ -1,6 +1,6 @@
 import pg from 'pg'
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest'
-import { MIGRATIONS, runMigrations, type Migration } from '../../src/users/migrations.js'
+import { MIGRATIONS, runMigrations, USER_REVOKED_CHANNEL, type Migration } from '../../src/users/migrations.js'
 import { PostgresUserStore } from '../../src/users/postgres-user-store.js'
 import { createTestSchema, type TestSchema } from '../helpers/postgres.js'
 import { HASH_A } from './user-store.contract.js'
@@ -36,17 +36,17 @@ describe('runMigrations', () => {
     expect(await recordedVersions(schema)).toEqual(MIGRATIONS.map((m) => m.version))
     const { rows } = await schema.query<{ column_name: string }>(
       'SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = \'users\' ORDER BY ordinal_position', [schema.name])
-    expect(rows.map((row) => row.column_name)).toEqual(['id', 'email', 'password_hash', 'disabled', 'created_at', 'updated_at'])
+    expect(rows.map((row) => row.column_name)).toEqual(['id', 'username', 'password_hash', 'disabled', 'created_at', 'updated_at'])
   })
 
   it('is idempotent: a second run applies nothing and changes nothing', async () => {
     const schema = await freshSchema()
     const client = await connectTo(schema)
     await runMigrations(client)
-    await schema.query('INSERT INTO users (email, password_hash) VALUES ($1, $2)', ['ada@example.com', HASH_A])
+    await schema.query('INSERT INTO users (username, password_hash) VALUES ($1, $2)', ['ada@example.com', HASH_A])
     const again = await runMigrations(client)
     expect(again).toEqual({ applied: [], version: MIGRATIONS.at(-1)!.version })
-    expect((await schema.query('SELECT email FROM users')).rows).toEqual([{ email: 'ada@example.com' }])
+    expect((await schema.query('SELECT username FROM users')).rows).toEqual([{ username: 'ada@example.com' }])
   })
 
   it('is safe when many instances start at once: each migration is applied exactly once', async () => {
@@ -96,12 +96,36 @@ describe('runMigrations', () => {
     expect(rows).toEqual([])
   })
 
-  it('makes the email unique without regard to case, in the database itself', async () => {
+  it('makes the username unique without regard to case, in the database itself', async () => {
     const schema = await freshSchema()
     await runMigrations(await connectTo(schema))
-    await schema.query('INSERT INTO users (email, password_hash) VALUES ($1, $2)', ['Ada@Example.com', HASH_A])
-    await expect(schema.query('INSERT INTO users (email, password_hash) VALUES ($1, $2)', ['ada@example.COM', HASH_A]))
+    await schema.query('INSERT INTO users (username, password_hash) VALUES ($1, $2)', ['Ada@Example.com', HASH_A])
+    await expect(schema.query('INSERT INTO users (username, password_hash) VALUES ($1, $2)', ['ada@example.COM', HASH_A]))
       .rejects.toMatchObject({ code: '23505' })
+  })
+})
+
+describe('migration 2 (users.email becomes username)', () => {
+  it('keeps the users of a database at version 1, and what the schema does for them', async () => {
+    const schema = await freshSchema()
+    const client = await connectTo(schema)
+    const [first, second] = MIGRATIONS
+    await runMigrations(client, [first!])
+    await schema.query('INSERT INTO users (email, password_hash, disabled) VALUES ($1, $2, true)', ['Ada@Example.com', HASH_A])
+    expect(await runMigrations(client)).toMatchObject({ applied: [second], version: 2 })
+
+    expect((await schema.query('SELECT username, password_hash, disabled FROM users')).rows)
+      .toEqual([{ username: 'Ada@Example.com', password_hash: HASH_A, disabled: true }])
+    // Still unique without regard to case, still an argon2 hash only.
+    await expect(schema.query('INSERT INTO users (username, password_hash) VALUES ($1, $2)', ['ada@example.COM', HASH_A]))
+      .rejects.toMatchObject({ code: '23505' })
+    await expect(schema.query('INSERT INTO users (username, password_hash) VALUES ($1, $2)', ['bob@example.com', 'hunter2']))
+      .rejects.toMatchObject({ code: '23514' })
+    // Still announced by its trigger, with the username, when deleted.
+    await client.query(`LISTEN ${USER_REVOKED_CHANNEL}`)
+    const notified = new Promise<string | undefined>((resolve) => client.once('notification', (message) => resolve(message.payload)))
+    await schema.query('DELETE FROM users')
+    expect(JSON.parse((await notified)!)).toEqual({ schema: schema.name, username: 'Ada@Example.com' })
   })
 })
 

@@ -6,6 +6,7 @@ import { hashPassword } from '../../src/users/password.js'
 import { PostgresUserStore, USER_STORE_TIMEOUT_MS } from '../../src/users/postgres-user-store.js'
 import { buildTestApp, getData, login } from '../helpers/build-app.js'
 import { createTestSchema, startTcpProxy, TEST_DATABASE_URL, withSearchPath, type TestSchema } from '../helpers/postgres.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 const PASSWORD = 'correct horse battery staple'
 
@@ -22,12 +23,8 @@ function ready (app: FastifyInstance) {
   return app.inject({ method: 'GET', url: '/health/ready' })
 }
 
-async function waitUntilReady (app: FastifyInstance, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while ((await ready(app)).statusCode !== 200) {
-    if (Date.now() > deadline) throw new Error('not ready in time')
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+function waitUntilReady (app: FastifyInstance): Promise<void> {
+  return waitFor(async () => (await ready(app)).statusCode === 200, { timeoutMs: 10_000, intervalMs: 100, what: 'readiness' })
 }
 
 /** What the test allows beyond the store's bound: the scheduling of a busy machine, and the dummy argon2 check. */

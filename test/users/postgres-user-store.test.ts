@@ -31,8 +31,8 @@ describe('PostgresUserStore', () => {
     await store.migrate()
     await schema.query('TRUNCATE users')
     await store.add('Ada@Example.com', HASH_A)
-    const { rows } = await schema.query('SELECT id, email, password_hash, disabled, created_at, updated_at FROM users')
-    expect(rows).toEqual([{ id: expect.any(String), email: 'Ada@Example.com', password_hash: HASH_A, disabled: false, created_at: expect.any(Date), updated_at: expect.any(Date) }])
+    const { rows } = await schema.query('SELECT id, username, password_hash, disabled, created_at, updated_at FROM users')
+    expect(rows).toEqual([{ id: expect.any(String), username: 'Ada@Example.com', password_hash: HASH_A, disabled: false, created_at: expect.any(Date), updated_at: expect.any(Date) }])
   })
 
   it('sees the changes another instance makes (two servers, one database)', async () => {

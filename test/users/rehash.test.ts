@@ -24,6 +24,7 @@ function recordingLogger (): Logger & { lines: Array<{ level: string, details: o
   const lines: Array<{ level: string, details: object, message: string }> = []
   return {
     lines,
+    debug: (details, message) => { lines.push({ level: 'debug', details, message }) },
     info: (details, message) => { lines.push({ level: 'info', details, message }) },
     warn: (details, message) => { lines.push({ level: 'warn', details, message }) }
   }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { PostgresUserStore } from '../../src/users/postgres-user-store.js'
 import { RevocationListener } from '../../src/users/revocation-listener.js'
 import { createTestSchema, startTcpProxy, type TestSchema } from '../helpers/postgres.js'
+import { waitFor } from '../helpers/wait-for.js'
 import { HASH_A, HASH_B } from './user-store.contract.js'
 
 let schema: TestSchema
@@ -14,14 +15,6 @@ afterAll(async () => {
   await schema.drop()
   await other.drop()
 })
-
-async function waitFor (condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
 
 async function openStore (url: string): Promise<PostgresUserStore> {
   const store = new PostgresUserStore({ connectionString: url })
@@ -78,7 +71,7 @@ describe('RevocationListener', () => {
     await store.add('erin@example.com', HASH_A)
     const { listener, revoked } = startListener(schema.url)
     await listener.start()
-    await schema.query('UPDATE users SET disabled = true WHERE email = $1', ['erin@example.com'])
+    await schema.query('UPDATE users SET disabled = true WHERE username = $1', ['erin@example.com'])
     await waitFor(() => revoked.length === 1)
     expect(revoked).toEqual(['erin@example.com'])
   })

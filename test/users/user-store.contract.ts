@@ -39,7 +39,7 @@ export function describeUserStore (name: string, makeStore: () => Promise<UserAd
         }
       })
 
-      it('refuses a second user with the same email in another case, and keeps the first', async () => {
+      it('refuses a second user with the same username in another case, and keeps the first', async () => {
         await store.add('ada@example.com', HASH_A)
         await expect(store.add('ADA@example.com', HASH_B)).rejects.toBeInstanceOf(DuplicateUserError)
         await expect(store.add(' ada@example.com ', HASH_B)).rejects.toMatchObject({ name: 'DuplicateUserError', username: 'ada@example.com' })
@@ -99,7 +99,7 @@ export function describeUserStore (name: string, makeStore: () => Promise<UserAd
         await expect(store.setDisabled('eve@example.com', false)).rejects.toBeInstanceOf(UnknownUserError)
       })
 
-      it('still refuses a new user with the email of a disabled one', async () => {
+      it('still refuses a new user with the username of a disabled one', async () => {
         await store.add('ada@example.com', HASH_A)
         await store.setDisabled('ada@example.com', true)
         await expect(store.add('ada@example.com', HASH_B)).rejects.toBeInstanceOf(DuplicateUserError)
@@ -148,7 +148,7 @@ export function describeUserStore (name: string, makeStore: () => Promise<UserAd
     })
 
     describe('remove', () => {
-      it('deletes the user, whose email can then be added again', async () => {
+      it('deletes the user, whose username can then be added again', async () => {
         await store.add('ada@example.com', HASH_A)
         await store.add('grace@example.com', HASH_B)
         await store.remove('ADA@example.com')

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { expiryAfterUse, isExpired, policyFromSeconds, secondsLeft, type TokenLifetimePolicy } from '../../../src/tokens/lifetime.js'
+import { expiryAfterUse, isExpired, policyFromSeconds, expiresInSeconds, type TokenLifetimePolicy } from '../../../src/tokens/lifetime.js'
 
 const T0 = Date.parse('2026-01-01T00:00:00Z')
 const SECOND = 1000
@@ -78,35 +78,35 @@ describe('lifetime', () => {
     })
   })
 
-  describe('secondsLeft', () => {
+  describe('expiresInSeconds', () => {
     const expiresAt = T0 + 30 * SECOND
 
     it('is the whole seconds left when they are whole', () => {
-      expect(secondsLeft(expiresAt, T0)).toBe(30)
-      expect(secondsLeft(expiresAt, expiresAt - SECOND)).toBe(1)
+      expect(expiresInSeconds(expiresAt, T0)).toBe(30)
+      expect(expiresInSeconds(expiresAt, expiresAt - SECOND)).toBe(1)
     })
 
     it('rounds a fraction of a second up, never down', () => {
-      expect(secondsLeft(expiresAt, T0 + 1)).toBe(30)
-      expect(secondsLeft(expiresAt, T0 + 999)).toBe(30)
-      expect(secondsLeft(expiresAt, T0 + SECOND)).toBe(29)
-      expect(secondsLeft(expiresAt, expiresAt - 1)).toBe(1)
-      expect(secondsLeft(expiresAt, expiresAt - 1)).not.toBe(0)
+      expect(expiresInSeconds(expiresAt, T0 + 1)).toBe(30)
+      expect(expiresInSeconds(expiresAt, T0 + 999)).toBe(30)
+      expect(expiresInSeconds(expiresAt, T0 + SECOND)).toBe(29)
+      expect(expiresInSeconds(expiresAt, expiresAt - 1)).toBe(1)
+      expect(expiresInSeconds(expiresAt, expiresAt - 1)).not.toBe(0)
     })
 
     it('is 0 at the expiry moment', () => {
-      expect(secondsLeft(expiresAt, expiresAt)).toBe(0)
+      expect(expiresInSeconds(expiresAt, expiresAt)).toBe(0)
     })
 
     it('is never negative after expiry', () => {
-      expect(secondsLeft(expiresAt, expiresAt + 1)).toBe(0)
-      expect(secondsLeft(expiresAt, expiresAt + 5 * SECOND)).toBe(0)
-      expect(Object.is(secondsLeft(expiresAt, expiresAt + 1), -0)).toBe(false)
+      expect(expiresInSeconds(expiresAt, expiresAt + 1)).toBe(0)
+      expect(expiresInSeconds(expiresAt, expiresAt + 5 * SECOND)).toBe(0)
+      expect(Object.is(expiresInSeconds(expiresAt, expiresAt + 1), -0)).toBe(false)
     })
 
     it('is positive exactly while the token is not expired', () => {
       for (const now of [T0, expiresAt - 1, expiresAt, expiresAt + 1]) {
-        expect(secondsLeft(expiresAt, now) > 0).toBe(!isExpired(expiresAt, now))
+        expect(expiresInSeconds(expiresAt, now) > 0).toBe(!isExpired(expiresAt, now))
       }
     })
   })

@@ -1,9 +1,9 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { describe, expect, it } from 'vitest'
-import { MemoryTokenStore } from '../../src/tokens/memory-token-store.js'
-import { policyFromSeconds } from '../../src/tokens/lifetime.js'
-import { StoreUnavailableError } from '../../src/store-unavailable-error.js'
-import { buildTestApp, DEMO_USERNAME, loginToken } from '../helpers/build-app.js'
+import { StoreUnavailableError } from '../../../src/store-unavailable-error.js'
+import { expectChallenge } from '../../helpers/answers.js'
+import { buildTestApp, DEMO_USERNAME, loginToken } from '../../helpers/build-app.js'
+import { failingTokenStore } from '../../helpers/failing-store.js'
 
 function verify (app: FastifyInstance, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
   return app.inject({ method: 'GET', url: '/auth/verify', headers })
@@ -13,9 +13,9 @@ function forwardAuthApp () {
   return buildTestApp({ config: { FORWARD_AUTH: 'true' } })
 }
 
-function expectChallenge (response: LightMyRequestResponse, statusCode: number, challenge: string) {
-  expect(response.statusCode).toBe(statusCode)
-  expect(response.headers['www-authenticate']).toBe(challenge)
+/** A challenge (answers.ts), and no user for the proxy to pass on. */
+function expectRefused (response: LightMyRequestResponse, statusCode: number, challenge: string) {
+  expectChallenge(response, statusCode, challenge)
   expect(response.headers['x-auth-user']).toBeUndefined()
   expect(response.json()).toMatchObject({ statusCode, error: expect.any(String), message: expect.any(String) })
 }
@@ -77,57 +77,55 @@ describe('GET /auth/verify', () => {
 
   it('answers 401 with WWW-Authenticate: Bearer when no token is sent', async () => {
     const { app } = await forwardAuthApp()
-    expectChallenge(await verify(app), 401, 'Bearer')
+    expectRefused(await verify(app), 401, 'Bearer')
   })
 
   it('answers 401 invalid_token for an unknown token, in either header', async () => {
     const { app } = await forwardAuthApp()
     const unknown = 'A'.repeat(32)
-    expectChallenge(await verify(app, { authorization: `Bearer ${unknown}` }), 401, 'Bearer error="invalid_token"')
-    expectChallenge(await verify(app, { token: unknown }), 401, 'Bearer error="invalid_token"')
-    expectChallenge(await verify(app, { token: 'not a token at all' }), 401, 'Bearer error="invalid_token"')
+    expectRefused(await verify(app, { authorization: `Bearer ${unknown}` }), 401, 'Bearer error="invalid_token"')
+    expectRefused(await verify(app, { token: unknown }), 401, 'Bearer error="invalid_token"')
+    expectRefused(await verify(app, { token: 'not a token at all' }), 401, 'Bearer error="invalid_token"')
   })
 
   it('answers 401 invalid_token once the token has expired', async () => {
     const { app, clock } = await forwardAuthApp()
     const token = await loginToken(app)
     clock.advanceSeconds(30)
-    expectChallenge(await verify(app, { authorization: `Bearer ${token}` }), 401, 'Bearer error="invalid_token"')
+    expectRefused(await verify(app, { authorization: `Bearer ${token}` }), 401, 'Bearer error="invalid_token"')
   })
 
   it('answers 401 invalid_token once the token is revoked', async () => {
     const { app } = await forwardAuthApp()
     const token = await loginToken(app)
     await app.inject({ method: 'POST', url: '/auth/logout', headers: { token } })
-    expectChallenge(await verify(app, { token }), 401, 'Bearer error="invalid_token"')
+    expectRefused(await verify(app, { token }), 401, 'Bearer error="invalid_token"')
   })
 
   it('answers 401 for an Authorization header of another scheme', async () => {
     const { app } = await forwardAuthApp()
-    expectChallenge(await verify(app, { authorization: 'Basic dXNlcjpwYXNz' }), 401, 'Bearer')
+    expectRefused(await verify(app, { authorization: 'Basic dXNlcjpwYXNz' }), 401, 'Bearer')
   })
 
   it('answers 400 invalid_request when the two headers carry different tokens', async () => {
     const { app } = await forwardAuthApp()
     const token = await loginToken(app)
     const other = await loginToken(app)
-    expectChallenge(await verify(app, { authorization: `Bearer ${token}`, token: other }), 400, 'Bearer error="invalid_request"')
+    expectRefused(await verify(app, { authorization: `Bearer ${token}`, token: other }), 400, 'Bearer error="invalid_request"')
   })
 
   it('ignores an X-Auth-User header sent by the client', async () => {
     const { app } = await forwardAuthApp()
     const spoofed = await verify(app, { 'x-auth-user': 'admin@example.com' })
-    expectChallenge(spoofed, 401, 'Bearer')
+    expectRefused(spoofed, 401, 'Bearer')
     const token = await loginToken(app)
     const response = await verify(app, { token, 'x-auth-user': 'admin@example.com' })
     expect(response.headers['x-auth-user']).toBe(DEMO_USERNAME)
   })
 
   it('answers 503, not 500, when the token store cannot be reached', async () => {
-    const store = new MemoryTokenStore(policyFromSeconds(30, 86400))
-    const { app } = await buildTestApp({ config: { FORWARD_AUTH: 'true' }, tokenStore: store })
+    const { app } = await buildTestApp({ config: { FORWARD_AUTH: 'true' }, tokenStore: failingTokenStore('reinflate', new StoreUnavailableError('down')) })
     const token = await loginToken(app)
-    store.validate = async () => { throw new StoreUnavailableError('down') }
     const response = await verify(app, { token })
     expect(response.statusCode).toBe(503)
     expect(response.headers['x-auth-user']).toBeUndefined()

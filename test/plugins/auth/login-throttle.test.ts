@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { addressKey } from '../../plugins/login-throttle.js'
-import { buildTestApp, DEMO_PASSWORD, DEMO_USERNAME } from '../helpers/build-app.js'
+import { addressKey } from '../../../plugins/auth/login-throttle.js'
+import { buildTestApp, DEMO_PASSWORD, DEMO_USERNAME } from '../../helpers/build-app.js'
 
 describe('addressKey', () => {
   it('counts an IPv6 client by its /64, however it writes or rotates its address', () => {

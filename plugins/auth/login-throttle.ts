@@ -1,23 +1,19 @@
 import rateLimit, { normalizeIP } from '@fastify/rate-limit'
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
-import fp from 'fastify-plugin'
-import { StoreUnavailableError } from '../src/store-unavailable-error.js'
-import type { AttemptCounter } from '../src/throttle/attempt-counter.js'
-import { MemoryAttemptCounter } from '../src/throttle/memory-attempt-counter.js'
-import { RedisAttemptCounter } from '../src/throttle/redis-attempt-counter.js'
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import type { RedisClient } from '../../src/redis-client.js'
+import { StoreUnavailableError } from '../../src/store-unavailable-error.js'
+import type { AttemptCounter } from '../../src/throttle/attempt-counter.js'
+import { MemoryAttemptCounter } from '../../src/throttle/memory-attempt-counter.js'
+import { RedisAttemptCounter } from '../../src/throttle/redis-attempt-counter.js'
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    loginThrottle: {
-      /** onRequest hook: every login attempt of one client address counts; 503 when its store cannot answer. */
-      perAddress: onRequestAsyncHookHandler
-      /**
-       * Password checks per username (normalized): one is taken before each check, so that
-       * concurrent guesses cannot pass the limit, and given back when the login succeeds.
-       */
-      perUsername: AttemptCounter
-    }
-  }
+export interface LoginThrottle {
+  /** onRequest hook: every login attempt of one client address counts; 503 when its store cannot answer. */
+  perAddress: onRequestAsyncHookHandler
+  /**
+   * Password checks per username (normalized): one is taken before each check, so that
+   * concurrent guesses cannot pass the limit, and given back when the login succeeds.
+   */
+  perUsername: AttemptCounter
 }
 
 /** Counters kept in memory: enough that rotating usernames cannot flush the ones under attack. */
@@ -45,12 +41,14 @@ export function addressKey (ip: string): string {
  * username (password checks, successful ones given back) with an AttemptCounter, so a
  * password-guessing run against one account is slowed whichever addresses it comes from,
  * while other users' failures never block a login. With TOKEN_STORE=redis both count in
- * Redis, so limits hold across instances. They fail closed: when Redis cannot answer, a
- * login gets 503 before any password check, whatever the password.
+ * `redis`, the auth module's connection, so limits hold across instances. They fail
+ * closed: when Redis cannot answer, a login gets 503 before any password check, whatever
+ * the password. Registered on the auth module's own context, which alone sees
+ * rate-limit's decorators.
  * @see {@link https://github.com/fastify/fastify-rate-limit}
  */
-const loginThrottle: FastifyPluginAsync = async (fastify) => {
-  const { config, redis } = fastify
+export async function createLoginThrottle (fastify: FastifyInstance, redis: RedisClient | undefined): Promise<LoginThrottle> {
+  const { config } = fastify
   const nameSpace = `${config.REDIS_KEY_PREFIX}login-throttle:`
   const timeWindow = config.LOGIN_WINDOW_SECONDS * 1000
 
@@ -74,7 +72,7 @@ const loginThrottle: FastifyPluginAsync = async (fastify) => {
   })
 
   const usernamePolicy = { max: config.LOGIN_MAX_PER_USERNAME, windowMs: timeWindow }
-  fastify.decorate('loginThrottle', {
+  return {
     perAddress: async function (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
       try {
         await addressLimit.call(this, request, reply)
@@ -87,7 +85,5 @@ const loginThrottle: FastifyPluginAsync = async (fastify) => {
     perUsername: redis === undefined
       ? new MemoryAttemptCounter(usernamePolicy, LOCAL_COUNTERS)
       : new RedisAttemptCounter({ client: redis, policy: usernamePolicy, keyPrefix: `${nameSpace}username:` })
-  })
+  }
 }
-
-export default fp(loginThrottle, { name: 'login-throttle', dependencies: ['config', 'redis'] })

@@ -1,101 +1,6 @@
-import type { FastifyBaseLogger } from 'fastify'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { removeExpiredTokens } from '../../plugins/cleanup.js'
-import { policyFromSeconds } from '../../src/tokens/lifetime.js'
-import { MemoryTokenStore } from '../../src/tokens/memory-token-store.js'
-import { digestToken, generateToken } from '../../src/tokens/token.js'
-import { buildTestApp, loginToken, type TestApp } from '../helpers/build-app.js'
-import { FakeClock } from '../helpers/fake-clock.js'
-
-function fakeLogger () {
-  const log = {
-    fatal: vi.fn(),
-    error: vi.fn(),
-    warn: vi.fn(),
-    info: vi.fn(),
-    debug: vi.fn(),
-    trace: vi.fn(),
-    silent: vi.fn(),
-    child: vi.fn(),
-    level: 'trace'
-  }
-  log.child.mockReturnValue(log)
-  return log
-}
-
-describe('removeExpiredTokens', () => {
-  async function storeWithTokens (clock: FakeClock) {
-    const store = new MemoryTokenStore(policyFromSeconds(30, 86400))
-    await store.issue(digestToken(generateToken('ada@example.com')), 'ada@example.com', clock.now())
-    await store.issue(digestToken(generateToken('ada@example.com')), 'ada@example.com', clock.now())
-    clock.advanceSeconds(20)
-    await store.issue(digestToken(generateToken('alan@example.com')), 'alan@example.com', clock.now())
-    return store
-  }
-
-  it('removes the expired tokens and logs the counts at info', async () => {
-    const clock = new FakeClock()
-    const store = await storeWithTokens(clock)
-    clock.advanceSeconds(10) // the first two are 30 s old, the last 10 s
-    const log = fakeLogger()
-
-    const removed = await removeExpiredTokens(store, clock, log as unknown as FastifyBaseLogger)
-
-    expect(removed).toBe(2)
-    expect(await store.size()).toBe(1)
-    expect(await store.listForUser('alan@example.com', clock.now())).toHaveLength(1)
-    expect(log.info).toHaveBeenCalledTimes(1)
-    expect(log.info).toHaveBeenCalledWith({ removed: 2, remaining: 1 }, 'expired tokens removed')
-    expect(log.debug).not.toHaveBeenCalled()
-  })
-
-  it('removes nothing live, and logs at debug only, when nothing has expired', async () => {
-    const clock = new FakeClock()
-    const store = await storeWithTokens(clock)
-    clock.advanceSeconds(9) // the oldest are 29 s old
-    const log = fakeLogger()
-
-    const removed = await removeExpiredTokens(store, clock, log as unknown as FastifyBaseLogger)
-
-    expect(removed).toBe(0)
-    expect(await store.size()).toBe(3)
-    expect(log.debug).toHaveBeenCalledTimes(1)
-    expect(log.debug).toHaveBeenCalledWith({ removed: 0, remaining: 3 }, 'no expired tokens')
-    expect(log.info).not.toHaveBeenCalled()
-  })
-
-  it('logs at debug for an empty store', async () => {
-    const clock = new FakeClock()
-    const store = new MemoryTokenStore(policyFromSeconds(30, 86400))
-    const log = fakeLogger()
-    expect(await removeExpiredTokens(store, clock, log as unknown as FastifyBaseLogger)).toBe(0)
-    expect(log.debug).toHaveBeenCalledWith({ removed: 0, remaining: 0 }, 'no expired tokens')
-    expect(log.info).not.toHaveBeenCalled()
-  })
-
-  it('removes everything once everything has expired', async () => {
-    const clock = new FakeClock()
-    const store = await storeWithTokens(clock)
-    clock.advanceSeconds(60)
-    const log = fakeLogger()
-    expect(await removeExpiredTokens(store, clock, log as unknown as FastifyBaseLogger)).toBe(3)
-    expect(log.info).toHaveBeenCalledWith({ removed: 3, remaining: 0 }, 'expired tokens removed')
-  })
-
-  it('never writes a token or a digest in its log arguments', async () => {
-    const clock = new FakeClock()
-    const store = new MemoryTokenStore(policyFromSeconds(30, 86400))
-    const token = generateToken('ada@example.com')
-    await store.issue(digestToken(token), 'ada@example.com', clock.now())
-    clock.advanceSeconds(30)
-    const log = fakeLogger()
-    await removeExpiredTokens(store, clock, log as unknown as FastifyBaseLogger)
-    const written = JSON.stringify([...log.info.mock.calls, ...log.debug.mock.calls])
-    expect(written).toContain('removed')
-    expect(written).not.toContain(token)
-    expect(written).not.toContain(digestToken(token))
-  })
-})
+import { buildTestApp, loginToken, type TestApp } from '../../helpers/build-app.js'
+import { failingTokenStore } from '../../helpers/failing-store.js'
 
 describe('the scheduled cleanup job', () => {
   beforeEach(() => {
@@ -178,13 +83,8 @@ describe('the scheduled cleanup job', () => {
   })
 
   it('logs a failing run at error and keeps running', async () => {
-    const store = new MemoryTokenStore(policyFromSeconds(30, 86400))
     let failures = 1
-    const removeExpired = store.removeExpired.bind(store)
-    store.removeExpired = async (now) => {
-      if (failures-- > 0) throw new Error('store hiccup')
-      return removeExpired(now)
-    }
+    const store = failingTokenStore('removeExpired', new Error('store hiccup'), () => failures-- > 0)
     const testApp = await buildTestApp({ config: { CLEANUP_INTERVAL_SECONDS: 10 }, tokenStore: store })
     await loginToken(testApp.app)
     testApp.clock.advanceSeconds(31)
