@@ -88,7 +88,7 @@ describe('two instances on a Redis Cluster', () => {
     expect((await b.data(token)).status).toBe(401)
   })
 
-  it('share the per-address login counts (@fastify/rate-limit\'s Redis store) on the cluster', async () => {
+  it('share the per-address login counts on the cluster', async () => {
     const { a, b } = await startTwoInstances({ LOGIN_MAX_PER_IP: 3 })
     expect((await a.login(users[0]!, PASSWORD)).status).toBe(200)
     expect((await b.login(users[1]!, PASSWORD)).status).toBe(200)
