@@ -5,7 +5,7 @@
  * (MemoryReport) on stdout.
  *
  * - Memory per live token: a MemoryTokenStore filled up to each size (digests from
- *   digestToken(generateToken()), 1000 users), measured after full collections as the JS
+ *   digestToken(generateToken(user)), 1000 users), measured after full collections as the JS
  *   heap plus ArrayBuffer memory (typed arrays live outside the JS heap, and count too).
  * - Cleanup: a store of `cleanup tokens` tokens issued over ten seconds of a fake clock,
  *   the clock moved past their expiry, then one removeExpired, timed, with
@@ -56,7 +56,7 @@ async function settled (): Promise<{ heap: number, total: number }> {
 }
 
 async function fill (store: MemoryTokenStore, from: number, to: number, at: (i: number) => number): Promise<void> {
-  for (let i = from; i < to; i++) await store.issue(digestToken(generateToken()), `user${i % USERS}@example.com`, at(i))
+  for (let i = from; i < to; i++) await store.issue(digestToken(generateToken(`user${i % USERS}@example.com`)), `user${i % USERS}@example.com`, at(i))
 }
 
 async function memoryPerToken (sizes: number[]): Promise<MemorySample[]> {

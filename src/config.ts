@@ -18,14 +18,20 @@ export const ConfigSchema = Type.Object({
   TOKEN_MAX_LIFETIME_SECONDS: Seconds(86400, 'absolute lifetime of a token, whatever its use'),
   CLEANUP_INTERVAL_SECONDS: Seconds(10, 'period of the job that removes expired tokens'),
   TOKEN_STORE: Type.Enum(['memory', 'redis'], { default: 'memory', description: 'where tokens live' }),
-  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'required when TOKEN_STORE=redis' })),
-  REDIS_KEY_PREFIX: Type.String({ default: 'token-auth:', description: 'prefix of every Redis key the service writes' }),
+  REDIS_URL: Type.Optional(Type.String({
+    pattern: '^\\s*rediss?://[^,\\s]+(\\s*,\\s*rediss?://[^,\\s]+)*\\s*$',
+    description: 'required when TOKEN_STORE=redis; with REDIS_CLUSTER, a comma-separated list of seed nodes'
+  })),
+  REDIS_CLUSTER: Type.Boolean({ default: false, description: 'REDIS_URL names a Redis Cluster' }),
+  // Braces would move the hash tag that keeps each user's keys in one cluster slot.
+  REDIS_KEY_PREFIX: Type.String({ pattern: '^[^{}]*$', default: 'token-auth:', description: 'prefix of every Redis key the service writes' }),
   // A string, not a boolean or number: env values are text and `false | hops | list` is one setting (trustedProxies reads it).
   TRUST_PROXY: Type.String({
     minLength: 1,
     default: 'false',
     description: '`false`, the number of proxy hops, or a comma-separated list of proxy addresses and CIDRs'
   }),
+  CORS_ORIGINS: Type.Optional(Type.String({ description: 'comma-separated origins whose pages may call the API from a browser; unset: none' })),
   TLS_CERT_FILE: Type.Optional(Type.String({ minLength: 1 })),
   TLS_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
   USERS_FILE: Type.Optional(Type.String({ minLength: 1 })),
@@ -77,6 +83,7 @@ export function loadConfig (source: ConfigSource, { dotenv = false } = {}): Conf
   if (config.TOKEN_STORE === 'redis' && config.REDIS_URL === undefined) {
     throw new ConfigError('Invalid configuration: REDIS_URL is required when TOKEN_STORE=redis')
   }
+  if (config.REDIS_URL !== undefined) checkRedisUrls(config.REDIS_URL, config.REDIS_CLUSTER)
   if (config.USER_STORE === 'postgres' && config.DATABASE_URL === undefined) {
     throw new ConfigError('Invalid configuration: DATABASE_URL is required when USER_STORE=postgres')
   }
@@ -84,8 +91,25 @@ export function loadConfig (source: ConfigSource, { dotenv = false } = {}): Conf
     throw new ConfigError('Invalid configuration: TLS_CERT_FILE and TLS_KEY_FILE must be set together')
   }
   trustedProxies(config)
-  // The three checks above are what Config adds to Variables.
+  corsOrigins(config)
+  // The three checks of pairs above are what Config adds to Variables.
   return config as Config
+}
+
+/** The URLs of REDIS_URL: one, or a comma-separated list of a cluster's seed nodes. */
+export function redisUrls (value: string): string[] {
+  return value.split(',').map((url) => url.trim()).filter((url) => url !== '')
+}
+
+/** Several seed nodes only for a cluster, and one scheme for all: TLS is the whole cluster's, or no node's. */
+function checkRedisUrls (value: string, cluster: boolean): void {
+  const urls = redisUrls(value)
+  if (urls.length > 1 && !cluster) {
+    throw new ConfigError('Invalid configuration: REDIS_URL lists several nodes, which only REDIS_CLUSTER=true allows')
+  }
+  if (new Set(urls.map((url) => url.startsWith('rediss:'))).size > 1) {
+    throw new ConfigError('Invalid configuration: REDIS_URL mixes redis:// and rediss:// nodes')
+  }
 }
 
 /** `PORT=` in a .env file or a platform's settings means "not set", as it does for most tools. */
@@ -133,4 +157,22 @@ export function trustedProxies (config: Pick<Config, 'TRUST_PROXY'>): TrustedPro
       `comma-separated list of proxy addresses and CIDRs (${(err as Error).message})`)
   }
   return entries
+}
+
+/**
+ * The origins of CORS_ORIGINS (none when unset). Each entry must be an exact origin as a
+ * browser sends it in `Origin`, `scheme://host[:port]`: a trailing slash, a path, a
+ * default port, capitals or a wildcard would never match, so they stop the start instead.
+ */
+export function corsOrigins (config: Pick<Config, 'CORS_ORIGINS'>): string[] {
+  if (config.CORS_ORIGINS === undefined) return []
+  return config.CORS_ORIGINS.split(',').map((entry) => {
+    const origin = entry.trim()
+    const parsed = URL.canParse(origin) ? new URL(origin) : undefined
+    if (parsed?.origin !== origin || !['http:', 'https:'].includes(parsed.protocol)) {
+      const hint = parsed !== undefined && parsed.origin !== 'null' ? ` (did you mean ${parsed.origin}?)` : ''
+      throw new ConfigError(`Invalid configuration: CORS_ORIGINS must list origins such as https://app.example.com, separated by commas; ${JSON.stringify(origin)} is not one${hint}`)
+    }
+    return origin
+  })
 }

@@ -46,7 +46,7 @@ const authService: FastifyPluginAsync<AuthServiceOptions> = async (fastify, { cl
   const tokenStore = openTokenStore(fastify, redis, givenStore)
   const metrics = createAuthMetrics(fastify.metrics.registry, tokenStore, fastify.log)
   const authenticator = await openAuthenticator(fastify, tokenStore)
-  const throttle = await createLoginThrottle(fastify, redis)
+  const throttle = createLoginThrottle(fastify, redis, clock)
   const validation = createValidation({ tokenStore, metrics, clock })
   fastify.decorateRequest(SESSION_DECORATOR, null)
 

@@ -1,13 +1,15 @@
-import rateLimit, { normalizeIP } from '@fastify/rate-limit'
+import { normalizeIP } from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
-import type { Redis } from 'ioredis'
+import type { Clock } from '../../src/clock.js'
+import type { RedisClient } from '../../src/redis-client.js'
 import { StoreUnavailableError } from '../../src/store-unavailable-error.js'
-import type { AttemptCounter } from '../../src/throttle/attempt-counter.js'
+import { expiresInSeconds } from '../../src/tokens/lifetime.js'
+import type { AttemptCounter, AttemptTaken } from '../../src/throttle/attempt-counter.js'
 import { MemoryAttemptCounter } from '../../src/throttle/memory-attempt-counter.js'
 import { RedisAttemptCounter } from '../../src/throttle/redis-attempt-counter.js'
 
 export interface LoginThrottle {
-  /** onRequest hook: every login attempt of one client address counts; 503 when its store cannot answer. */
+  /** onRequest hook: every login attempt of one client address counts (429 past the limit); 503 when its store cannot answer. */
   perAddress: onRequestAsyncHookHandler
   /**
    * Password checks per username (normalized): one is taken before each check, so that
@@ -37,53 +39,42 @@ export function addressKey (ip: string): string {
 }
 
 /**
- * Login throttling: per client address (all attempts) with @fastify/rate-limit, and per
- * username (password checks, successful ones given back) with an AttemptCounter, so a
- * password-guessing run against one account is slowed whichever addresses it comes from,
- * while other users' failures never block a login. With TOKEN_STORE=redis both count in
- * `redis`, the auth module's connection, so limits hold across instances. They fail
- * closed: when Redis cannot answer, a login gets 503 before any password check, whatever
- * the password. Registered on the auth module's own context, which alone sees
- * rate-limit's decorators.
- * @see {@link https://github.com/fastify/fastify-rate-limit}
+ * Login throttling, per client address (every attempt) and per username (password checks,
+ * successful ones given back), so a password-guessing run against one account is slowed
+ * whichever addresses it comes from, while other users' failures never block a login.
+ * Both are AttemptCounters: taken atomically before the work they guard, on the service's
+ * clock, in memory or, with TOKEN_STORE=redis, in `redis` (the auth module's connection) so
+ * that limits hold across instances, under keys named for what they count:
+ * `<REDIS_KEY_PREFIX>login-throttle:address:<address or /64>` and
+ * `<REDIS_KEY_PREFIX>login-throttle:username:<normalized username>`.
+ * They fail closed: when Redis cannot answer, a login gets 503 before any password check.
+ * (@fastify/rate-limit, which counted addresses before, names a limiter's Redis keys
+ * `…undefinedundefined-…` when it is not a route's own; its IP normalization stays.)
  */
-export async function createLoginThrottle (fastify: FastifyInstance, redis: Redis | undefined): Promise<LoginThrottle> {
+export function createLoginThrottle (fastify: FastifyInstance, redis: RedisClient | undefined, clock: Clock): LoginThrottle {
   const { config } = fastify
-  const nameSpace = `${config.REDIS_KEY_PREFIX}login-throttle:`
-  const timeWindow = config.LOGIN_WINDOW_SECONDS * 1000
+  const windowMs = config.LOGIN_WINDOW_SECONDS * 1000
+  const counter = (max: number, keyPrefix: string): AttemptCounter => redis === undefined
+    ? new MemoryAttemptCounter({ max, windowMs }, LOCAL_COUNTERS)
+    : new RedisAttemptCounter({ client: redis, policy: { max, windowMs }, keyPrefix: `${config.REDIS_KEY_PREFIX}login-throttle:${keyPrefix}` })
+  // addressKey says `address:` itself; the login route hands perUsername bare usernames.
+  const perAddress = counter(config.LOGIN_MAX_PER_IP, '')
 
-  await fastify.register(rateLimit, {
-    global: false,
-    cache: LOCAL_COUNTERS,
-    redis,
-    nameSpace,
-    // A count that cannot be read must not wave attempts through (perAddress turns it into a 503).
-    skipOnError: false,
-    errorResponseBuilder: (_request, context) => ({
-      statusCode: 429,
-      error: 'Too Many Requests',
-      message: `Too many login attempts; retry in ${context.after}`
-    })
-  })
-  const addressLimit = fastify.rateLimit({
-    max: config.LOGIN_MAX_PER_IP,
-    timeWindow,
-    keyGenerator: (request: FastifyRequest) => addressKey(request.ip)
-  })
-
-  const usernamePolicy = { max: config.LOGIN_MAX_PER_USERNAME, windowMs: timeWindow }
   return {
-    perAddress: async function (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
+    perAddress: async (request: FastifyRequest, reply: FastifyReply) => {
+      let attempt: AttemptTaken
       try {
-        await addressLimit.call(this, request, reply)
+        attempt = await perAddress.take(addressKey(request.ip), clock.now())
       } catch (err) {
-        // rate-limit throws the 429 answer built above, or its store's failure.
-        if ((err as { statusCode?: number }).statusCode === 429) throw err
         throw new StoreUnavailableError(`Login throttle: ${(err as Error).message}`, { cause: err })
       }
+      if (attempt.granted) return
+      const retryIn = expiresInSeconds(attempt.resetsAt, clock.now())
+      reply.header('retry-after', String(retryIn))
+      // Thrown, not sent: the route's onError hook counts it as a throttled login, and the
+      // error handler answers it in Fastify's shape.
+      throw Object.assign(new Error(`Too many login attempts; retry in ${retryIn} seconds`), { statusCode: 429 })
     },
-    perUsername: redis === undefined
-      ? new MemoryAttemptCounter(usernamePolicy, LOCAL_COUNTERS)
-      : new RedisAttemptCounter({ client: redis, policy: usernamePolicy, keyPrefix: `${nameSpace}username:` })
+    perUsername: counter(config.LOGIN_MAX_PER_USERNAME, 'username:')
   }
 }

@@ -6,7 +6,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import type { BenchResults } from '../../bench/report.js'
 import { SCENARIOS } from '../../bench/options.js'
 import { TEST_REDIS_URL } from '../helpers/redis.js'
-import { PROJECT_ROOT } from '../helpers/server-process.js'
+import { PATH_WITH_THIS_NODE, PROJECT_ROOT } from '../helpers/server-process.js'
 
 /**
  * `npm run bench -- --quick`, as a developer would run it: every scenario must still run
@@ -21,7 +21,7 @@ describe('npm run bench -- --quick', () => {
     const child = spawn('npm', ['run', 'bench', '--', '--quick', '--json', json], {
       cwd: PROJECT_ROOT,
       // The Redis scenario runs on the tests' Redis, where there is one.
-      env: { ...process.env, NODE_OPTIONS: '', ...(TEST_REDIS_URL === '' ? {} : { REDIS_URL: TEST_REDIS_URL }) },
+      env: { ...process.env, PATH: PATH_WITH_THIS_NODE, NODE_OPTIONS: '', ...(TEST_REDIS_URL === '' ? {} : { REDIS_URL: TEST_REDIS_URL }) },
       stdio: ['ignore', 'pipe', 'pipe']
     })
     let output = ''
@@ -49,10 +49,15 @@ describe('npm run bench -- --quick', () => {
     expect(memory!.cleanup.removed).toBe(memory!.cleanup.tokens)
     // The Redis scenario either ran, or says why not (no Redis reachable).
     const redis = results.scenarios.find((scenario) => scenario.name === 'redis')!
-    if (redis.skipped === undefined) expect(results.redis!.data.requests).toBeGreaterThan(0)
+    if (redis.skipped === undefined) {
+      expect(results.redis!.data.requests).toBeGreaterThan(0)
+      // Redis's side: the store's validation and the GET + PEXPIRE floor both ran, and were counted.
+      expect(results.redis!.validation.commandsPerOperation).toMatchObject({ evalsha: expect.any(Number) })
+      expect(results.redis!.floor.commandsPerOperation).toMatchObject({ get: expect.any(Number), pexpire: expect.any(Number) })
+    }
 
     // Every target is reported (met or not, which a quick run cannot tell).
-    expect(results.targets).toHaveLength(9)
+    expect(results.targets).toHaveLength(10)
     expect(output).toContain('## Targets')
   }, 120_000)
 })

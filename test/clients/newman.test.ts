@@ -78,6 +78,11 @@ describe('the Postman collection', () => {
     // The token left unused past its idle lifetime was refused.
     const expired = report.run.executions.find((execution) => execution.item.name === 'Data after the idle lifetime')
     expect(expired?.response?.code).toBe(401)
+    // Logout-all ends the user's other session too; the original clients' POST /login logs in.
+    const statusOf = (name: string) => report.run.executions.find((execution) => execution.item.name === name)?.response?.code
+    expect(statusOf('Login on the original path (POST /login)')).toBe(200)
+    expect(statusOf('Logout all')).toBe(204)
+    expect(statusOf('Data with the second session after logout-all')).toBe(401)
   })
 
   it('fails the run when a Postman test fails', { timeout: 60_000 }, async () => {

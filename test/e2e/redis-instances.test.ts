@@ -2,18 +2,18 @@ import { describe, expect, it } from 'vitest'
 import { buildTestApp, DEMO_PASSWORD, DEMO_USERNAME } from '../helpers/build-app.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { httpClient, listenOnFreePort, requestFrom } from '../helpers/http.js'
-import { skipWithoutRedis, TEST_REDIS_URL, testRedisClient, uniquePrefix } from '../helpers/redis.js'
+import { keysUnder, skipWithoutRedis, TEST_REDIS_URL, testRedisClient, uniquePrefix } from '../helpers/redis.js'
 
 /** Two instances of the service, as behind a load balancer: one Redis, one clock. */
 async function startTwoInstances (settings: Record<string, number> = {}) {
   const keyPrefix = uniquePrefix()
-  testRedisClient(keyPrefix) // deletes the run's keys when the test ends
+  const redis = testRedisClient(keyPrefix) // deletes the run's keys when the test ends
   const clock = new FakeClock()
   const config = { TOKEN_STORE: 'redis', REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: keyPrefix, TOKEN_TTL_SECONDS: 30, ...settings }
   const a = await buildTestApp({ config, clock })
   const b = await buildTestApp({ config, clock })
   const urls = [await listenOnFreePort(a.app), await listenOnFreePort(b.app)] as const
-  return { clock, urls, a: httpClient(urls[0]), b: httpClient(urls[1]) }
+  return { clock, urls, redis, keyPrefix, a: httpClient(urls[0]), b: httpClient(urls[1]) }
 }
 
 describe.skipIf(skipWithoutRedis('the two-instance tests'))('two instances sharing one Redis', () => {
@@ -80,6 +80,16 @@ describe.skipIf(skipWithoutRedis('the two-instance tests'))('two instances shari
     const statuses = answers.map((answer) => answer.status)
     expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(5)
     expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(45)
+  })
+
+  it('keep the throttle counts under keys named for what they count', async () => {
+    const { a, redis, keyPrefix } = await startTwoInstances()
+    expect((await a.login(DEMO_USERNAME, 'guess-1')).status).toBe(401)
+    const throttleKeys = (await keysUnder(redis, `${keyPrefix}login-throttle:`)).sort()
+    expect(throttleKeys).toEqual([
+      `${keyPrefix}login-throttle:address:127.0.0.1`,
+      `${keyPrefix}login-throttle:username:${DEMO_USERNAME}`
+    ])
   })
 
   it('share the failed-login count of a username', async () => {

@@ -1,11 +1,25 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { policyFromSeconds, type TokenLifetimePolicy } from '../../src/tokens/lifetime.js'
-import { digestToken, generateToken, sessionIdOf } from '../../src/tokens/token.js'
+import { digestToken, generateToken, routingTagOf, sessionIdOf } from '../../src/tokens/token.js'
 import type { TokenStore } from '../../src/tokens/token-store.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 
 /** Idle lifetime 30 s, absolute cap 120 s: small numbers keep the arithmetic readable. */
 export const CONTRACT_POLICY: TokenLifetimePolicy = policyFromSeconds(30, 120)
+
+/**
+ * Two usernames whose tokens share a routing tag (so a digest may pass from one to the
+ * other on every store, a cluster's included): the first pair of `user<n>@example.com`.
+ */
+export function usersSharingARoutingTag (): [string, string] {
+  const byTag = new Map<string, string>()
+  for (let n = 0; ; n++) {
+    const username = `user${n}@example.com`
+    const other = byTag.get(routingTagOf(username))
+    if (other !== undefined) return [other, username]
+    byTag.set(routingTagOf(username), username)
+  }
+}
 
 /**
  * The behaviour every TokenStore must have, run against each implementation (after
@@ -22,7 +36,8 @@ export function describeTokenStore (name: string, makeStore: (policy: TokenLifet
       return async () => { await store.close() }
     })
 
-    const newDigest = () => digestToken(generateToken())
+    /** The digest of a new token of `username` (a token carries its user's routing tag). */
+    const newDigest = (username = 'ada@example.com') => digestToken(generateToken(username))
 
     describe('issue', () => {
       it('stores a token whose session starts its life now', async () => {
@@ -42,17 +57,18 @@ export function describeTokenStore (name: string, makeStore: (policy: TokenLifet
       it('keeps each token apart', async () => {
         await store.issue(newDigest(), 'ada@example.com', clock.now())
         await store.issue(newDigest(), 'ada@example.com', clock.now())
-        await store.issue(newDigest(), 'bob@example.com', clock.now())
+        await store.issue(newDigest('bob@example.com'), 'bob@example.com', clock.now())
         expect(await store.size()).toBe(3)
       })
 
       it('replaces a token issued again under the same digest, owner included', async () => {
-        const digest = newDigest()
-        await store.issue(digest, 'ada@example.com', clock.now())
-        await store.issue(digest, 'bob@example.com', clock.now())
+        const [ada, bob] = usersSharingARoutingTag()
+        const digest = newDigest(ada)
+        await store.issue(digest, ada, clock.now())
+        await store.issue(digest, bob, clock.now())
         expect(await store.size()).toBe(1)
-        expect(await store.revokeAllForUser('ada@example.com')).toBe(0)
-        expect(await store.reinflate(digest, clock.now())).toMatchObject({ username: 'bob@example.com', refreshCount: 1 })
+        expect(await store.revokeAllForUser(ada)).toBe(0)
+        expect(await store.reinflate(digest, clock.now())).toMatchObject({ username: bob, refreshCount: 1 })
       })
     })
 
@@ -151,7 +167,7 @@ export function describeTokenStore (name: string, makeStore: (policy: TokenLifet
     describe('revokeAllForUser', () => {
       it('removes every token of the user and no one else\'s', async () => {
         const ada = [newDigest(), newDigest(), newDigest()]
-        const bob = newDigest()
+        const bob = newDigest('bob@example.com')
         for (const digest of ada) await store.issue(digest, 'ada@example.com', clock.now())
         await store.issue(bob, 'bob@example.com', clock.now())
         expect(await store.revokeAllForUser('ada@example.com')).toBe(3)
@@ -161,7 +177,7 @@ export function describeTokenStore (name: string, makeStore: (policy: TokenLifet
       })
 
       it('returns 0 for a user without tokens', async () => {
-        await store.issue(newDigest(), 'bob@example.com', clock.now())
+        await store.issue(newDigest('bob@example.com'), 'bob@example.com', clock.now())
         expect(await store.revokeAllForUser('ada@example.com')).toBe(0)
         expect(await store.size()).toBe(1)
       })
@@ -174,7 +190,7 @@ export function describeTokenStore (name: string, makeStore: (policy: TokenLifet
         await store.issue(first, 'ada@example.com', clock.now())
         clock.advanceSeconds(10)
         await store.issue(second, 'ada@example.com', clock.now())
-        await store.issue(newDigest(), 'bob@example.com', clock.now())
+        await store.issue(newDigest('bob@example.com'), 'bob@example.com', clock.now())
         await store.reinflate(first, clock.now())
         const sessions = await store.listForUser('ada@example.com', clock.now())
         expect(sessions.map((session) => session.id)).toEqual([sessionIdOf(first), sessionIdOf(second)])
@@ -229,7 +245,7 @@ export function describeTokenStore (name: string, makeStore: (policy: TokenLifet
 
       it('empties the store of many expired tokens', async () => {
         for (let i = 0; i < 500; i++) {
-          await store.issue(newDigest(), `user${i % 7}@example.com`, clock.now())
+          await store.issue(newDigest(`user${i % 7}@example.com`), `user${i % 7}@example.com`, clock.now())
           clock.advance(37)
         }
         clock.advanceSeconds(31)

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isMainThread } from 'node:worker_threads'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { ConfigError, ConfigSchema, loadConfig, trustedProxies, type ConfigSource } from '../../src/config.js'
+import { ConfigError, ConfigSchema, corsOrigins, loadConfig, trustedProxies, type ConfigSource } from '../../src/config.js'
 
 /** The defaults of docs/CONTRACT.md's table (the schema may hold more variables; each is checked against its own default). */
 const DEFAULTS = {
@@ -118,6 +118,14 @@ describe('loadConfig', () => {
         .toBe('rediss://redis.example.com:6380')
     })
 
+    it('accepts a Redis Cluster: REDIS_CLUSTER=true and a comma-separated list of seed nodes, one is enough', () => {
+      const urls = 'redis://10.0.0.1:7000, redis://10.0.0.2:7000,redis://10.0.0.3:7000'
+      expect(loadConfig({ TOKEN_STORE: 'redis', REDIS_CLUSTER: 'true', REDIS_URL: urls })).toMatchObject({ REDIS_CLUSTER: true, REDIS_URL: urls })
+      expect(loadConfig({ TOKEN_STORE: 'redis', REDIS_CLUSTER: 'true', REDIS_URL: 'rediss://a.example.com:6380,rediss://b.example.com:6380' }).REDIS_CLUSTER).toBe(true)
+      expect(loadConfig({ TOKEN_STORE: 'redis', REDIS_CLUSTER: true, REDIS_URL: 'redis://10.0.0.1:7000' }).REDIS_CLUSTER).toBe(true)
+      expect(loadConfig({}).REDIS_CLUSTER).toBe(false)
+    })
+
     it('accepts every pino level', () => {
       for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) {
         expect(loadConfig({ LOG_LEVEL: level }).LOG_LEVEL).toBe(level)
@@ -159,6 +167,11 @@ describe('loadConfig', () => {
       ['TOKEN_STORE=mysql', { TOKEN_STORE: 'mysql' }, 'TOKEN_STORE'],
       ['TOKEN_STORE=redis without REDIS_URL', { TOKEN_STORE: 'redis' }, 'REDIS_URL'],
       ['REDIS_URL not redis://', { TOKEN_STORE: 'redis', REDIS_URL: 'http://127.0.0.1:6379' }, 'REDIS_URL'],
+      ['REDIS_URL with a list item not redis://', { TOKEN_STORE: 'redis', REDIS_CLUSTER: 'true', REDIS_URL: 'redis://a:7000,http://b:7000' }, 'REDIS_URL'],
+      ['REDIS_URL listing nodes without REDIS_CLUSTER', { TOKEN_STORE: 'redis', REDIS_URL: 'redis://a:7000,redis://b:7000' }, 'REDIS_CLUSTER'],
+      ['REDIS_URL mixing redis:// and rediss://', { TOKEN_STORE: 'redis', REDIS_CLUSTER: 'true', REDIS_URL: 'redis://a:7000,rediss://b:7000' }, 'rediss://'],
+      ['REDIS_CLUSTER=maybe', { REDIS_CLUSTER: 'maybe' }, 'REDIS_CLUSTER'],
+      ['REDIS_KEY_PREFIX with a brace', { REDIS_KEY_PREFIX: 'auth{1}:' }, 'REDIS_KEY_PREFIX'],
       ['TRUST_PROXY=maybe', { TRUST_PROXY: 'maybe' }, 'TRUST_PROXY'],
       ['TRUST_PROXY=true', { TRUST_PROXY: 'true' }, 'TRUST_PROXY'],
       ['TRUST_PROXY=-1', { TRUST_PROXY: '-1' }, 'TRUST_PROXY'],
@@ -305,6 +318,36 @@ describe('loadConfig', () => {
       writeFileSync(join(dir, '.env'), example)
       expect(inDir(() => loadConfig({}, { dotenv: true }))).toEqual(SCHEMA_DEFAULTS)
     })
+  })
+})
+
+describe('corsOrigins', () => {
+  it('is empty when CORS_ORIGINS is unset or empty: no CORS, the default', () => {
+    expect(corsOrigins(loadConfig({}))).toEqual([])
+    expect(corsOrigins(loadConfig({ CORS_ORIGINS: '' }))).toEqual([])
+  })
+
+  it('lists the comma-separated origins, spaces around them dropped', () => {
+    const config = loadConfig({ CORS_ORIGINS: 'https://app.example.com, http://localhost:5173 ,http://[::1]:8080' })
+    expect(corsOrigins(config)).toEqual(['https://app.example.com', 'http://localhost:5173', 'http://[::1]:8080'])
+  })
+
+  it.each([
+    ['a wildcard', '*', ''],
+    ['a trailing slash', 'https://app.example.com/', 'https://app.example.com'],
+    ['a path', 'https://app.example.com/app', 'https://app.example.com'],
+    ['a default port', 'https://app.example.com:443', 'https://app.example.com'],
+    ['capitals', 'https://App.Example.com', 'https://app.example.com'],
+    ['no scheme', 'app.example.com', ''],
+    ['another scheme', 'ftp://app.example.com', ''],
+    ['the null origin', 'null', ''],
+    ['an empty entry', 'https://a.example.com,,https://b.example.com', ''],
+    ['a bad entry after a good one', 'https://a.example.com, *.example.com', '']
+  ])('stops the start on %s, with one line naming CORS_ORIGINS and the entry', (_case, value, suggestion) => {
+    const message = configErrorOf({ CORS_ORIGINS: value }).message
+    expect(message).toMatch(/^Invalid configuration: CORS_ORIGINS /)
+    expect(message).not.toMatch(/[\r\n]/)
+    if (suggestion !== '') expect(message).toContain(`did you mean ${suggestion}?`)
   })
 })
 
