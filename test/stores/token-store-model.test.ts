@@ -5,7 +5,7 @@ import { deleteKeys, skipWithoutRedis, testRedisClient, uniquePrefix } from '../
 import { checkAgainstModel, MODEL_POLICY } from './token-store.model.js'
 
 /*
- * Random sequences of issue, reinflate, revoke, revokeAllForUser, removeExpired,
+ * Random sequences of issue, reinflate, revoke, revokeSession, revokeAllForUser, removeExpired,
  * listForUser and clock moves, checked step by step against a plain model of the
  * contract (token-store.model.ts), for each store.
  */
