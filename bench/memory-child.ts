@@ -5,14 +5,13 @@
  * (MemoryReport) on stdout.
  *
  * - Memory per live token: a MemoryTokenStore filled up to each size (digests from
- *   digestToken(generateToken()), 1000 users), each session with its device: one of
+ *   digestToken(generateToken(user)), 1000 users), each session with its device: one of
  *   1000 distinct user agents (real-looking ones, 30 to 140 characters) and one of
  *   100 000 client addresses, a quarter of them IPv6 (so at 1M tokens an address is
  *   shared by ten sessions, as logins from one home, office or carrier NAT are), both
  *   made afresh for each token, as a request's headers are, and through deviceOf as the
- *   login route passes them. Measured after full
- *   collections as the JS heap plus ArrayBuffer memory (typed arrays live outside the JS
- *   heap, and count too).
+ *   login route passes them. Measured after full collections as the JS heap
+ *   plus ArrayBuffer memory (typed arrays live outside the JS heap, and count too).
  * - Cleanup: a store of `cleanup tokens` tokens issued over ten seconds of a fake clock,
  *   the clock moved past their expiry, then one removeExpired, timed, with
  *   perf_hooks.monitorEventLoopDelay (1 ms resolution) recording the longest stall.
@@ -93,7 +92,10 @@ function sessionDevice (i: number): Device {
 }
 
 async function fill (store: MemoryTokenStore, from: number, to: number, at: (i: number) => number): Promise<void> {
-  for (let i = from; i < to; i++) await store.issue(digestToken(generateToken()), `user${i % USERS}@example.com`, sessionDevice(i), at(i))
+  for (let i = from; i < to; i++) {
+    const username = `user${i % USERS}@example.com`
+    await store.issue(digestToken(generateToken(username)), username, sessionDevice(i), at(i))
+  }
 }
 
 async function memoryPerToken (sizes: number[]): Promise<MemorySample[]> {

@@ -95,20 +95,24 @@ async function main (options: BenchOptions): Promise<BenchResults> {
       return cleanup.removed === cleanup.tokens && samples.length === options.memoryTokens.length ? 0 : 1
     })
     if (wants('redis')) {
-      const url = await scenarios.reachableRedis()
-      if (url === undefined) {
-        results.scenarios.push({ name: 'redis', completed: true, errors: 0, skipped: 'skipped: no Redis answered (REDIS_URL, or redis://127.0.0.1:6379)' })
+      const redis = await scenarios.benchRedis()
+      if (redis === undefined) {
+        results.scenarios.push({ name: 'redis', completed: true, errors: 0, skipped: 'skipped: no REDIS_URL answered, and no redis-server to start' })
       } else {
-        await attempt('redis', async () => {
-          const redis = await scenarios.redis(url, options, profileDir)
-          const memoryData = results.throughput?.data
-          results.redis = {
-            ...redis,
-            cpuRatio: memoryData?.cpuMicrosPerRequest == null || redis.data.cpuMicrosPerRequest === null ? null : redis.data.cpuMicrosPerRequest / memoryData.cpuMicrosPerRequest,
-            requestsPerSecondRatio: memoryData === undefined ? Number.NaN : redis.data.requestsPerSecond / memoryData.requestsPerSecond
-          }
-          return loadErrors(redis.data)
-        })
+        try {
+          await attempt('redis', async () => {
+            const result = await scenarios.redis(redis, options, profileDir)
+            const memoryData = results.throughput?.data
+            results.redis = {
+              ...result,
+              cpuRatio: memoryData?.cpuMicrosPerRequest == null || result.data.cpuMicrosPerRequest === null ? null : result.data.cpuMicrosPerRequest / memoryData.cpuMicrosPerRequest,
+              requestsPerSecondRatio: memoryData === undefined ? Number.NaN : result.data.requestsPerSecond / memoryData.requestsPerSecond
+            }
+            return loadErrors(result.data)
+          })
+        } finally {
+          await redis.stop()
+        }
       }
     }
   } finally {

@@ -8,7 +8,11 @@ import { ARGON2_OPTIONS } from '../src/users/password.js'
 import { concurrentLoads, measureLoad, type LoadResult, type Request } from './load.js'
 import type { MemoryReport } from './memory-child.js'
 import type { BenchOptions } from './options.js'
+import { measureRedis, validationCost, type RedisCost, type ValidationCostRound } from './redis-cost.js'
 import { BenchServer, DEMO_CREDENTIALS, PROJECT_ROOT, TSX_LOADER } from './servers.js'
+import { freePort } from './free-port.js'
+import { RedisServer } from '../test/helpers/redis-server.js'
+import { findBinary } from '../test/helpers/system-binaries.js'
 
 const run = promisify(execFile)
 
@@ -45,9 +49,18 @@ export interface FloodResult {
 
 export interface RedisResult {
   url: string
+  /** Whether the Redis was the benchmark's own (its counters then are the benchmark's alone). */
+  own: boolean
   data: NamedLoad
-  /** Redis's own CPU (INFO cpu) per request, in microseconds, when it could be read. */
+  /** Redis's own CPU (INFO cpu) per /business/data request, in microseconds, when it could be read. */
   redisCpuMicrosPerRequest: number | null
+  /** Redis commands per /business/data request, by name. */
+  commandsPerRequest: Record<string, number>
+  /** A validation through RedisTokenStore, measured in Redis (the median round by CPU). */
+  validation: RedisCost
+  /** GET + PEXPIRE on the same session keys: a plain session store's validation (the median round). */
+  floor: RedisCost
+  rounds: ValidationCostRound[]
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
@@ -144,31 +157,53 @@ export async function memory (options: BenchOptions): Promise<MemoryReport> {
   return report
 }
 
-/** REDIS_URL, else a local Redis, when one answers PING within a second; undefined otherwise. */
-export async function reachableRedis (): Promise<string | undefined> {
-  const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null })
-  client.on('error', () => {})
-  try {
-    await client.connect()
-    await client.ping()
-    return url
-  } catch {
-    return undefined
-  } finally {
-    client.disconnect()
+/** The Redis of the Redis scenario, and how to let it go. */
+export interface BenchRedis {
+  url: string
+  /** Whether the benchmark started this Redis itself (so nothing else runs on it). */
+  own: boolean
+  stop: () => Promise<void>
+}
+
+/**
+ * REDIS_URL when it is set and answers PING within a second; otherwise a redis-server of
+ * the benchmark's own on a free port, when redis-server is installed, so that Redis's CPU
+ * and command counts are this benchmark's alone; undefined when there is neither.
+ */
+export async function benchRedis (): Promise<BenchRedis | undefined> {
+  const url = process.env.REDIS_URL
+  if (url !== undefined && url !== '') {
+    const client = new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null })
+    client.on('error', () => {})
+    try {
+      await client.connect()
+      await client.ping()
+      return { url, own: false, stop: async () => {} }
+    } catch {
+      return undefined
+    } finally {
+      client.disconnect()
+    }
   }
+  if (findBinary('redis-server') === undefined) return undefined
+  const server = new RedisServer(await freePort())
+  await server.start()
+  return { url: server.url, own: true, stop: () => server.stop() }
 }
 
-async function redisCpuMicros (client: Redis): Promise<number | null> {
-  const info = await client.info('cpu')
-  const read = (name: string) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1])
-  const seconds = read('used_cpu_sys') + read('used_cpu_user')
-  return Number.isFinite(seconds) ? seconds * 1e6 : null
+/** The median of `costs` by Redis CPU per operation. */
+function medianCost (costs: RedisCost[]): RedisCost {
+  const byCpu = [...costs].sort((a, b) => (a.cpuMicrosPerOperation ?? 0) - (b.cpuMicrosPerOperation ?? 0))
+  return byCpu[Math.floor((byCpu.length - 1) / 2)]!
 }
 
-/** /business/data with TOKEN_STORE=redis, under a key prefix of its own, removed afterwards. */
-export async function redis (url: string, options: BenchOptions, profileDir: string | undefined): Promise<RedisResult> {
+/**
+ * /business/data with TOKEN_STORE=redis, with Redis's CPU and commands per request; then,
+ * on the same Redis, the cost of a validation side by side with the floor of a plain
+ * session store (redis-cost.ts), in `rounds` alternating rounds. All under a key prefix of
+ * its own, removed afterwards.
+ */
+export async function redis ({ url, own }: BenchRedis, options: BenchOptions, profileDir: string | undefined): Promise<RedisResult> {
   const prefix = `token-auth-bench:${randomUUID()}:`
   const server = await BenchServer.start({ name: 'server-redis', kind: 'real', env: { TOKEN_STORE: 'redis', REDIS_URL: url, REDIS_KEY_PREFIX: prefix }, profileDir })
   const client = new Redis(url, { maxRetriesPerRequest: 1 })
@@ -177,13 +212,22 @@ export async function redis (url: string, options: BenchOptions, profileDir: str
     const request: Request = { path: '/business/data', headers: bearer(token) }
     const load = { connections: options.connections, amount: options.requests, warmup: options.warmup }
     await measureLoad(server, request, { ...load, warmup: 0, amount: Math.max(options.warmup, options.connections) })
-    const redisBefore = await redisCpuMicros(client)
-    const data = await measureLoad(server, request, { ...load, warmup: 0 })
-    const redisAfter = await redisCpuMicros(client)
+    // One "operation" of measureRedis: the whole measured load; per request below.
+    let data: LoadResult | undefined
+    const whole = await measureRedis(client, 1, 1, async () => { data = await measureLoad(server, request, { ...load, warmup: 0 }) })
+    const requests = data!.requests
+    const rounds = await validationCost(client, `${prefix}direct:`, {
+      sessions: options.quick ? 100 : 1000, count: options.requests, concurrency: options.connections, rounds: options.rounds
+    })
     return {
       url: url.replace(/\/\/[^@/]*@/, '//***@'),
-      data: { name: 'GET /business/data (Redis store)', ...data },
-      redisCpuMicrosPerRequest: redisBefore === null || redisAfter === null || data.requests === 0 ? null : (redisAfter - redisBefore) / data.requests
+      own,
+      data: { name: 'GET /business/data (Redis store)', ...data! },
+      redisCpuMicrosPerRequest: whole.cpuMicrosPerOperation === null || requests === 0 ? null : whole.cpuMicrosPerOperation / requests,
+      commandsPerRequest: Object.fromEntries(Object.entries(whole.commandsPerOperation).map(([name, calls]) => [name, calls / requests])),
+      validation: medianCost(rounds.map((round) => round.validation)),
+      floor: medianCost(rounds.map((round) => round.floor)),
+      rounds
     }
   } finally {
     await server.stop()

@@ -18,8 +18,13 @@ export const ConfigSchema = Type.Object({
   TOKEN_MAX_LIFETIME_SECONDS: Seconds(86400, 'absolute lifetime of a token, whatever its use'),
   CLEANUP_INTERVAL_SECONDS: Seconds(10, 'period of the job that removes expired tokens'),
   TOKEN_STORE: Type.Enum(['memory', 'redis'], { default: 'memory', description: 'where tokens live' }),
-  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'required when TOKEN_STORE=redis' })),
-  REDIS_KEY_PREFIX: Type.String({ default: 'token-auth:', description: 'prefix of every Redis key the service writes' }),
+  REDIS_URL: Type.Optional(Type.String({
+    pattern: '^\\s*rediss?://[^,\\s]+(\\s*,\\s*rediss?://[^,\\s]+)*\\s*$',
+    description: 'required when TOKEN_STORE=redis; with REDIS_CLUSTER, a comma-separated list of seed nodes'
+  })),
+  REDIS_CLUSTER: Type.Boolean({ default: false, description: 'REDIS_URL names a Redis Cluster' }),
+  // Braces would move the hash tag that keeps each user's keys in one cluster slot.
+  REDIS_KEY_PREFIX: Type.String({ pattern: '^[^{}]*$', default: 'token-auth:', description: 'prefix of every Redis key the service writes' }),
   // A string, not a boolean or number: env values are text and `false | hops | list` is one setting (trustedProxies reads it).
   TRUST_PROXY: Type.String({
     minLength: 1,
@@ -77,6 +82,7 @@ export function loadConfig (source: ConfigSource, { dotenv = false } = {}): Conf
   if (config.TOKEN_STORE === 'redis' && config.REDIS_URL === undefined) {
     throw new ConfigError('Invalid configuration: REDIS_URL is required when TOKEN_STORE=redis')
   }
+  if (config.REDIS_URL !== undefined) checkRedisUrls(config.REDIS_URL, config.REDIS_CLUSTER)
   if (config.USER_STORE === 'postgres' && config.DATABASE_URL === undefined) {
     throw new ConfigError('Invalid configuration: DATABASE_URL is required when USER_STORE=postgres')
   }
@@ -86,6 +92,22 @@ export function loadConfig (source: ConfigSource, { dotenv = false } = {}): Conf
   trustedProxies(config)
   // The three checks above are what Config adds to Variables.
   return config as Config
+}
+
+/** The URLs of REDIS_URL: one, or a comma-separated list of a cluster's seed nodes. */
+export function redisUrls (value: string): string[] {
+  return value.split(',').map((url) => url.trim()).filter((url) => url !== '')
+}
+
+/** Several seed nodes only for a cluster, and one scheme for all: TLS is the whole cluster's, or no node's. */
+function checkRedisUrls (value: string, cluster: boolean): void {
+  const urls = redisUrls(value)
+  if (urls.length > 1 && !cluster) {
+    throw new ConfigError('Invalid configuration: REDIS_URL lists several nodes, which only REDIS_CLUSTER=true allows')
+  }
+  if (new Set(urls.map((url) => url.startsWith('rediss:'))).size > 1) {
+    throw new ConfigError('Invalid configuration: REDIS_URL mixes redis:// and rediss:// nodes')
+  }
 }
 
 /** `PORT=` in a .env file or a platform's settings means "not set", as it does for most tools. */

@@ -1,7 +1,7 @@
 import { normalizeIP } from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
-import type { Redis } from 'ioredis'
 import type { Clock } from '../../src/clock.js'
+import type { RedisClient } from '../../src/redis-client.js'
 import { StoreUnavailableError } from '../../src/store-unavailable-error.js'
 import { expiresInSeconds } from '../../src/tokens/lifetime.js'
 import type { AttemptCounter, AttemptTaken } from '../../src/throttle/attempt-counter.js'
@@ -51,7 +51,7 @@ export function addressKey (ip: string): string {
  * (@fastify/rate-limit, which counted addresses before, names a limiter's Redis keys
  * `…undefinedundefined-…` when it is not a route's own; its IP normalization stays.)
  */
-export function createLoginThrottle (fastify: FastifyInstance, redis: Redis | undefined, clock: Clock): LoginThrottle {
+export function createLoginThrottle (fastify: FastifyInstance, redis: RedisClient | undefined, clock: Clock): LoginThrottle {
   const { config } = fastify
   const windowMs = config.LOGIN_WINDOW_SECONDS * 1000
   const counter = (max: number, keyPrefix: string): AttemptCounter => redis === undefined

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '../../src/redis-client.js'
 import { createTokenStore } from '../../src/tokens/create-token-store.js'
 import type { TokenStore } from '../../src/tokens/token-store.js'
 
@@ -9,8 +9,8 @@ import type { TokenStore } from '../../src/tokens/token-store.js'
  * and closed with the server. Not a decorator: the auth module hands it to the parts that
  * need it, as a plugin option.
  */
-export function openTokenStore (fastify: FastifyInstance, redis: Redis | undefined, given?: TokenStore): TokenStore {
-  const store = given ?? createTokenStore(fastify.config, redis)
+export function openTokenStore (fastify: FastifyInstance, redis: RedisClient | undefined, given?: TokenStore): TokenStore {
+  const store = given ?? createTokenStore(fastify.config, redis, fastify.log)
   fastify.readinessChecks.set('token-store', () => store.ping())
   fastify.addHook('onClose', async () => { await store.close() })
   return store

@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis'
-import { askRedis, withScripts, type ScriptCommands } from '../redis-client.js'
+import { askRedis, withScripts, type RedisClient, type ScriptCommands } from '../redis-client.js'
 import type { AttemptCounter, AttemptPolicy, AttemptTaken } from './attempt-counter.js'
 
 /*
@@ -29,7 +28,7 @@ return 0`
 } as const
 
 export interface RedisAttemptCounterOptions {
-  client: Redis
+  client: RedisClient
   policy: AttemptPolicy
   /** Prefix of every key, so that several services, counters or test runs share one Redis. */
   keyPrefix: string
@@ -37,7 +36,7 @@ export interface RedisAttemptCounterOptions {
 
 /** Attempts counted in Redis, shared by every instance; same contract as the memory counter. */
 export class RedisAttemptCounter implements AttemptCounter {
-  readonly #redis: Redis & ScriptCommands<keyof typeof SCRIPTS>
+  readonly #redis: RedisClient & ScriptCommands<keyof typeof SCRIPTS>
   readonly #policy: AttemptPolicy
   readonly #prefix: string
 

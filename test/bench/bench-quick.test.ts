@@ -49,10 +49,15 @@ describe('npm run bench -- --quick', () => {
     expect(memory!.cleanup.removed).toBe(memory!.cleanup.tokens)
     // The Redis scenario either ran, or says why not (no Redis reachable).
     const redis = results.scenarios.find((scenario) => scenario.name === 'redis')!
-    if (redis.skipped === undefined) expect(results.redis!.data.requests).toBeGreaterThan(0)
+    if (redis.skipped === undefined) {
+      expect(results.redis!.data.requests).toBeGreaterThan(0)
+      // Redis's side: the store's validation and the GET + PEXPIRE floor both ran, and were counted.
+      expect(results.redis!.validation.commandsPerOperation).toMatchObject({ evalsha: expect.any(Number) })
+      expect(results.redis!.floor.commandsPerOperation).toMatchObject({ get: expect.any(Number), pexpire: expect.any(Number) })
+    }
 
     // Every target is reported (met or not, which a quick run cannot tell).
-    expect(results.targets).toHaveLength(7)
+    expect(results.targets).toHaveLength(8)
     expect(output).toContain('## Targets')
   }, 120_000)
 })

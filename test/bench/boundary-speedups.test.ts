@@ -27,7 +27,7 @@ describe('POST /auth/validateToken, as inject reaches it', () => {
 
   it('still logs its errors, with its request id, when the store cannot be reached', async () => {
     const testApp = await buildTestApp({ tokenStore: failingTokenStore('reinflate') })
-    const response = await getData(testApp.app, generateToken())
+    const response = await getData(testApp.app, generateToken('ada@example.com'))
     expect(response.statusCode).toBe(503)
     const storeError = testApp.logs.find((line) => line.msg === 'store unavailable')
     expect(storeError).toMatchObject({ level: 50, reqId: expect.any(String) })
@@ -55,8 +55,8 @@ describe('MemoryTokenStore layout (slots, shards, sliced cleanup)', () => {
 
   async function fill (store: MemoryTokenStore, count: number, now: number, into: Map<string, string>): Promise<void> {
     for (let i = 0; i < count; i++) {
-      const digest = digestToken(generateToken())
       const username = users[i % users.length]!
+      const digest = digestToken(generateToken(username))
       await store.issue(digest, username, LAPTOP, now)
       into.set(digest, username)
     }
@@ -130,7 +130,7 @@ describe('MemoryTokenStore layout (slots, shards, sliced cleanup)', () => {
     await fill(store, 3000, clock.now(), again)
     for (const username of users) expect(await store.revokeAllForUser(username)).toBe(1000)
     expect(await store.size()).toBe(0)
-    const last = digestToken(generateToken())
+    const last = digestToken(generateToken('ada@example.com'))
     await store.issue(last, 'ada@example.com', LAPTOP, clock.now())
     expect(await store.reinflate(last, clock.now())).toMatchObject({ username: 'ada@example.com', refreshCount: 1 })
     expect(await store.listForUser('ada@example.com', clock.now())).toHaveLength(1)

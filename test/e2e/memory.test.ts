@@ -60,7 +60,7 @@ describe('memory use of the token store', () => {
     // A few real logins (argon2 is slow), then volume straight into the same store.
     const tokens = [await loginToken(app), await loginToken(app), await loginToken(app)]
     expect((await getData(app, tokens[0]!)).statusCode).toBe(200)
-    for (let i = 0; i < 20_000; i++) await store.issue(digestToken(generateToken()), `user${i % 100}@example.com`, LAPTOP, clock.now())
+    for (let i = 0; i < 20_000; i++) await store.issue(digestToken(generateToken(`user${i % 100}@example.com`)), `user${i % 100}@example.com`, LAPTOP, clock.now())
     expect(await store.size()).toBe(20_003)
 
     clock.advanceSeconds(2)

@@ -4,13 +4,15 @@ import { Redis } from 'ioredis'
 import { onTestFinished } from 'vitest'
 import { requireBinary } from './system-binaries.js'
 
-/** A redis-server (the one on PATH) on `port` of the loopback, without persistence. */
+/** A redis-server (the one on PATH) on `port` of the loopback, without persistence; `args` adds settings (a cluster node's). */
 export class RedisServer {
   readonly port: number
+  readonly #args: string[]
   #process: ChildProcess | undefined
 
-  constructor (port: number) {
+  constructor (port: number, args: string[] = []) {
     this.port = port
+    this.#args = args
   }
 
   get url (): string {
@@ -18,7 +20,9 @@ export class RedisServer {
   }
 
   async start (): Promise<void> {
-    this.#process = spawn(requireBinary('redis-server'), ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+    this.#process = spawn(requireBinary('redis-server'), [
+      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.#args
+    ], { stdio: 'ignore' })
     const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 })
     probe.on('error', () => {})
     try {
@@ -46,11 +50,13 @@ export class RedisServer {
     this.#running().kill('SIGCONT')
   }
 
+  get running (): boolean {
+    return this.#process !== undefined && this.#process.exitCode === null && this.#process.signalCode === null
+  }
+
   #running (): ChildProcess {
-    if (this.#process === undefined || this.#process.exitCode !== null || this.#process.signalCode !== null) {
-      throw new Error(`redis-server on port ${this.port} is not running`)
-    }
-    return this.#process
+    if (!this.running) throw new Error(`redis-server on port ${this.port} is not running`)
+    return this.#process!
   }
 
   async stop (): Promise<void> {

@@ -4,6 +4,7 @@ import { delimiter, join } from 'node:path'
 /** The programs that some tests run but npm cannot install, each with the Debian package that brings it. */
 const DEBIAN_PACKAGES = {
   'redis-server': 'redis-server',
+  'redis-cli': 'redis-tools',
   nginx: 'nginx',
   http: 'httpie',
   chromium: 'chromium'

@@ -11,7 +11,7 @@ describe('MemoryTokenStore', () => {
   it('lets requests run while it removes a large number of expired tokens', async () => {
     const store = new MemoryTokenStore(CONTRACT_POLICY)
     const clock = new FakeClock()
-    for (let i = 0; i < 25_000; i++) await store.issue(digestToken(generateToken()), 'ada@example.com', LAPTOP, clock.now())
+    for (let i = 0; i < 25_000; i++) await store.issue(digestToken(generateToken('ada@example.com')), 'ada@example.com', LAPTOP, clock.now())
     clock.advanceSeconds(31)
     let ticks = 0
     const ticker = setInterval(() => { ticks += 1 }, 0)
@@ -24,7 +24,7 @@ describe('MemoryTokenStore', () => {
   it('holds no token and no index entry after close', async () => {
     const store = new MemoryTokenStore(CONTRACT_POLICY)
     const clock = new FakeClock()
-    await store.issue(digestToken(generateToken()), 'ada@example.com', LAPTOP, clock.now())
+    await store.issue(digestToken(generateToken('ada@example.com')), 'ada@example.com', LAPTOP, clock.now())
     await store.close()
     expect(await store.size()).toBe(0)
     expect(await store.listForUser('ada@example.com', clock.now())).toEqual([])

@@ -1,12 +1,26 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { policyFromSeconds, type TokenLifetimePolicy } from '../../src/tokens/lifetime.js'
-import { digestToken, generateToken, sessionIdOf } from '../../src/tokens/token.js'
+import { digestToken, generateToken, routingTagOf, sessionIdOf } from '../../src/tokens/token.js'
 import type { TokenStore } from '../../src/tokens/token-store.js'
 import { LAPTOP, NO_USER_AGENT, PHONE } from '../helpers/devices.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 
 /** Idle lifetime 30 s, absolute cap 120 s: small numbers keep the arithmetic readable. */
 export const CONTRACT_POLICY: TokenLifetimePolicy = policyFromSeconds(30, 120)
+
+/**
+ * Two usernames whose tokens share a routing tag (so a digest may pass from one to the
+ * other on every store, a cluster's included): the first pair of `user<n>@example.com`.
+ */
+export function usersSharingARoutingTag (): [string, string] {
+  const byTag = new Map<string, string>()
+  for (let n = 0; ; n++) {
+    const username = `user${n}@example.com`
+    const other = byTag.get(routingTagOf(username))
+    if (other !== undefined) return [other, username]
+    byTag.set(routingTagOf(username), username)
+  }
+}
 
 /**
  * The behaviour every TokenStore must have, run against each implementation (after
@@ -23,7 +37,8 @@ export function describeTokenStore (name: string, makeStore: (policy: TokenLifet
       return async () => { await store.close() }
     })
 
-    const newDigest = () => digestToken(generateToken())
+    /** The digest of a new token of `username` (a token carries its user's routing tag). */
+    const newDigest = (username = 'ada@example.com') => digestToken(generateToken(username))
 
     describe('issue', () => {
       it('stores a token whose session starts its life now', async () => {
@@ -45,18 +60,20 @@ export function describeTokenStore (name: string, makeStore: (policy: TokenLifet
       it('keeps each token apart', async () => {
         await store.issue(newDigest(), 'ada@example.com', LAPTOP, clock.now())
         await store.issue(newDigest(), 'ada@example.com', LAPTOP, clock.now())
-        await store.issue(newDigest(), 'bob@example.com', LAPTOP, clock.now())
+        await store.issue(newDigest('bob@example.com'), 'bob@example.com', LAPTOP, clock.now())
         expect(await store.size()).toBe(3)
       })
 
       it('replaces a token issued again under the same digest, owner included', async () => {
-        const digest = newDigest()
-        await store.issue(digest, 'ada@example.com', LAPTOP, clock.now())
-        await store.issue(digest, 'bob@example.com', PHONE, clock.now())
+        const [ada, bob] = usersSharingARoutingTag()
+        const digest = newDigest(ada)
+        await store.issue(digest, ada, LAPTOP, clock.now())
+        await store.issue(digest, bob, PHONE, clock.now())
         expect(await store.size()).toBe(1)
-        expect(await store.revokeAllForUser('ada@example.com')).toBe(0)
-        expect(await store.reinflate(digest, clock.now())).toMatchObject({ username: 'bob@example.com', refreshCount: 1, ...PHONE })
+        expect(await store.revokeAllForUser(ada)).toBe(0)
+        expect(await store.reinflate(digest, clock.now())).toMatchObject({ username: bob, refreshCount: 1, ...PHONE })
       })
+
       it('keeps the device of each session, a missing user agent as null, through every operation', async () => {
         const devices = [LAPTOP, PHONE, NO_USER_AGENT, LAPTOP]
         const digests = devices.map(() => newDigest())
@@ -77,7 +94,7 @@ export function describeTokenStore (name: string, makeStore: (policy: TokenLifet
         expect(await store.listForUser('ada@example.com', clock.now())).toMatchObject([device])
         await store.revoke(digest, clock.now())
         // Issued again after the last holder went: kept anew, not lost with it.
-        await store.issue(newDigest(), 'bob@example.com', device, clock.now())
+        await store.issue(newDigest('bob@example.com'), 'bob@example.com', device, clock.now())
         expect(await store.listForUser('bob@example.com', clock.now())).toMatchObject([device])
       })
     })
@@ -199,7 +216,7 @@ export function describeTokenStore (name: string, makeStore: (policy: TokenLifet
       })
 
       it('answers false, and ends nothing, for another user\'s session: the same answer as for an unknown id', async () => {
-        const bobs = newDigest()
+        const bobs = newDigest('bob@example.com')
         await store.issue(bobs, 'bob@example.com', LAPTOP, clock.now())
         await store.issue(newDigest(), 'ada@example.com', LAPTOP, clock.now())
         expect(await store.revokeSession('ada@example.com', sessionIdOf(bobs), clock.now())).toBe(false)
@@ -210,7 +227,7 @@ export function describeTokenStore (name: string, makeStore: (policy: TokenLifet
       })
 
       it('answers false for what is not a session id: the digest itself, the token\'s prefix, empty or odd strings', async () => {
-        const token = generateToken()
+        const token = generateToken('ada@example.com')
         const digest = digestToken(token)
         await store.issue(digest, 'ada@example.com', LAPTOP, clock.now())
         for (const notAnId of [digest, sessionIdOf(digest).slice(0, 15), `${sessionIdOf(digest)}x`, token.slice(0, 16), '', '*', '\u0000', 'x'.repeat(100)]) {
@@ -246,7 +263,7 @@ export function describeTokenStore (name: string, makeStore: (policy: TokenLifet
     describe('revokeAllForUser', () => {
       it('removes every token of the user and no one else\'s', async () => {
         const ada = [newDigest(), newDigest(), newDigest()]
-        const bob = newDigest()
+        const bob = newDigest('bob@example.com')
         for (const digest of ada) await store.issue(digest, 'ada@example.com', LAPTOP, clock.now())
         await store.issue(bob, 'bob@example.com', LAPTOP, clock.now())
         expect(await store.revokeAllForUser('ada@example.com')).toBe(3)
@@ -256,7 +273,7 @@ export function describeTokenStore (name: string, makeStore: (policy: TokenLifet
       })
 
       it('returns 0 for a user without tokens', async () => {
-        await store.issue(newDigest(), 'bob@example.com', LAPTOP, clock.now())
+        await store.issue(newDigest('bob@example.com'), 'bob@example.com', LAPTOP, clock.now())
         expect(await store.revokeAllForUser('ada@example.com')).toBe(0)
         expect(await store.size()).toBe(1)
       })
@@ -269,7 +286,7 @@ export function describeTokenStore (name: string, makeStore: (policy: TokenLifet
         await store.issue(first, 'ada@example.com', LAPTOP, clock.now())
         clock.advanceSeconds(10)
         await store.issue(second, 'ada@example.com', LAPTOP, clock.now())
-        await store.issue(newDigest(), 'bob@example.com', LAPTOP, clock.now())
+        await store.issue(newDigest('bob@example.com'), 'bob@example.com', LAPTOP, clock.now())
         await store.reinflate(first, clock.now())
         const sessions = await store.listForUser('ada@example.com', clock.now())
         expect(sessions.map((session) => session.id)).toEqual([sessionIdOf(first), sessionIdOf(second)])
@@ -324,7 +341,7 @@ export function describeTokenStore (name: string, makeStore: (policy: TokenLifet
 
       it('empties the store of many expired tokens', async () => {
         for (let i = 0; i < 500; i++) {
-          await store.issue(newDigest(), `user${i % 7}@example.com`, LAPTOP, clock.now())
+          await store.issue(newDigest(`user${i % 7}@example.com`), `user${i % 7}@example.com`, LAPTOP, clock.now())
           clock.advance(37)
         }
         clock.advanceSeconds(31)

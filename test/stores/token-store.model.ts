@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { expect } from 'vitest'
 import type { Device } from '../../src/tokens/device.js'
 import type { TokenLifetimePolicy } from '../../src/tokens/lifetime.js'
-import { digestToken, sessionIdOf } from '../../src/tokens/token.js'
+import { digestToken, routingTagOf, sessionIdOf } from '../../src/tokens/token.js'
 import type { Session, TokenStore } from '../../src/tokens/token-store.js'
 import { LAPTOP, NO_USER_AGENT, PHONE } from '../helpers/devices.js'
 import { FakeClock } from '../helpers/fake-clock.js'
@@ -63,8 +63,8 @@ function sessionOf (token: ModelToken): Session {
   }
 }
 
-/** Deterministic digests, so that a failing run replays identically from its seed. */
-const digestFor = (label: string) => digestToken(`model-token-${label}`)
+/** Deterministic digests (of tokens that carry their user's routing tag), so that a failing run replays identically from its seed. */
+const digestFor = (label: string, username = 'nobody@example.com') => digestToken(`${routingTagOf(username)}model-token-${label}`)
 
 /** A token a command points at: one issued earlier (by index, modulo how many), or one never issued. */
 export interface TokenRef { known: boolean, index: number }
@@ -109,7 +109,7 @@ class IssueCommand implements StoreCommand {
   constructor (readonly username: string, readonly device: Device) {}
   check = () => true
   async run (model: TokenStoreModel, real: RealTokenStore): Promise<void> {
-    const digest = digestFor(String(model.issued.length))
+    const digest = digestFor(String(model.issued.length), this.username)
     model.issued.push(digest)
     const token: ModelToken = {
       digest,

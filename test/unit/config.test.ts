@@ -118,6 +118,14 @@ describe('loadConfig', () => {
         .toBe('rediss://redis.example.com:6380')
     })
 
+    it('accepts a Redis Cluster: REDIS_CLUSTER=true and a comma-separated list of seed nodes, one is enough', () => {
+      const urls = 'redis://10.0.0.1:7000, redis://10.0.0.2:7000,redis://10.0.0.3:7000'
+      expect(loadConfig({ TOKEN_STORE: 'redis', REDIS_CLUSTER: 'true', REDIS_URL: urls })).toMatchObject({ REDIS_CLUSTER: true, REDIS_URL: urls })
+      expect(loadConfig({ TOKEN_STORE: 'redis', REDIS_CLUSTER: 'true', REDIS_URL: 'rediss://a.example.com:6380,rediss://b.example.com:6380' }).REDIS_CLUSTER).toBe(true)
+      expect(loadConfig({ TOKEN_STORE: 'redis', REDIS_CLUSTER: true, REDIS_URL: 'redis://10.0.0.1:7000' }).REDIS_CLUSTER).toBe(true)
+      expect(loadConfig({}).REDIS_CLUSTER).toBe(false)
+    })
+
     it('accepts every pino level', () => {
       for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) {
         expect(loadConfig({ LOG_LEVEL: level }).LOG_LEVEL).toBe(level)
@@ -159,6 +167,11 @@ describe('loadConfig', () => {
       ['TOKEN_STORE=mysql', { TOKEN_STORE: 'mysql' }, 'TOKEN_STORE'],
       ['TOKEN_STORE=redis without REDIS_URL', { TOKEN_STORE: 'redis' }, 'REDIS_URL'],
       ['REDIS_URL not redis://', { TOKEN_STORE: 'redis', REDIS_URL: 'http://127.0.0.1:6379' }, 'REDIS_URL'],
+      ['REDIS_URL with a list item not redis://', { TOKEN_STORE: 'redis', REDIS_CLUSTER: 'true', REDIS_URL: 'redis://a:7000,http://b:7000' }, 'REDIS_URL'],
+      ['REDIS_URL listing nodes without REDIS_CLUSTER', { TOKEN_STORE: 'redis', REDIS_URL: 'redis://a:7000,redis://b:7000' }, 'REDIS_CLUSTER'],
+      ['REDIS_URL mixing redis:// and rediss://', { TOKEN_STORE: 'redis', REDIS_CLUSTER: 'true', REDIS_URL: 'redis://a:7000,rediss://b:7000' }, 'rediss://'],
+      ['REDIS_CLUSTER=maybe', { REDIS_CLUSTER: 'maybe' }, 'REDIS_CLUSTER'],
+      ['REDIS_KEY_PREFIX with a brace', { REDIS_KEY_PREFIX: 'auth{1}:' }, 'REDIS_KEY_PREFIX'],
       ['TRUST_PROXY=maybe', { TRUST_PROXY: 'maybe' }, 'TRUST_PROXY'],
       ['TRUST_PROXY=true', { TRUST_PROXY: 'true' }, 'TRUST_PROXY'],
       ['TRUST_PROXY=-1', { TRUST_PROXY: '-1' }, 'TRUST_PROXY'],

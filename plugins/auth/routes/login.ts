@@ -72,7 +72,7 @@ const login: FastifyPluginAsyncTypebox<LoginOptions> = async (fastify, { tokenSt
       return sendError(reply, 401, 'Invalid username or password')
     }
     await perUsername.giveBack(throttleKey, clock.now())
-    const token = generateToken()
+    const token = generateToken(result.user.username)
     const now = clock.now()
     const device = deviceOf(request.headers['user-agent'], request.ip)
     const session = await tokenStore.issue(digestToken(token), result.user.username, device, now)

@@ -28,7 +28,7 @@ function expectNoSuchSession (response: LightMyRequestResponse, what: string): v
 async function appWithBob () {
   const store = new MemoryTokenStore(policyFromSeconds(30, 86_400))
   const testApp = await buildTestApp({ tokenStore: store })
-  const bobToken = generateToken()
+  const bobToken = generateToken('bob@example.com')
   await store.issue(digestToken(bobToken), 'bob@example.com', PHONE, testApp.clock.now())
   return { ...testApp, store, bobToken, bobSessionId: sessionIdOf(digestToken(bobToken)) }
 }
@@ -66,7 +66,7 @@ describe('DELETE /auth/sessions/{id}', () => {
     const token = await loginToken(app)
 
     const others = await endSession(app, token, bobSessionId)
-    const unknown = await endSession(app, token, sessionIdOf(digestToken(generateToken())))
+    const unknown = await endSession(app, token, sessionIdOf(digestToken(generateToken('jsf.fusco@gmail.com'))))
     expectNoSuchSession(others, 'another user\'s session')
     expectNoSuchSession(unknown, 'an unknown session')
     expect(others.body).toBe(unknown.body)

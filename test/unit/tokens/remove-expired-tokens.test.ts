@@ -14,10 +14,10 @@ function fakeLogger () {
 describe('removeExpiredTokens', () => {
   async function storeWithTokens (clock: FakeClock) {
     const store = new MemoryTokenStore(policyFromSeconds(30, 86400))
-    await store.issue(digestToken(generateToken()), 'ada@example.com', LAPTOP, clock.now())
-    await store.issue(digestToken(generateToken()), 'ada@example.com', LAPTOP, clock.now())
+    await store.issue(digestToken(generateToken('ada@example.com')), 'ada@example.com', LAPTOP, clock.now())
+    await store.issue(digestToken(generateToken('ada@example.com')), 'ada@example.com', LAPTOP, clock.now())
     clock.advanceSeconds(20)
-    await store.issue(digestToken(generateToken()), 'alan@example.com', LAPTOP, clock.now())
+    await store.issue(digestToken(generateToken('alan@example.com')), 'alan@example.com', LAPTOP, clock.now())
     return store
   }
 
@@ -73,7 +73,7 @@ describe('removeExpiredTokens', () => {
   it('never writes a token or a digest in its log arguments', async () => {
     const clock = new FakeClock()
     const store = new MemoryTokenStore(policyFromSeconds(30, 86400))
-    const token = generateToken()
+    const token = generateToken('ada@example.com')
     await store.issue(digestToken(token), 'ada@example.com', LAPTOP, clock.now())
     clock.advanceSeconds(30)
     const log = fakeLogger()
