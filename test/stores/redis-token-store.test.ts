@@ -34,6 +34,26 @@ describeTokenStore('RedisTokenStore', async (policy) => {
   return withRedisKeyExpiry(new RedisTokenStore({ client: sharedClient, policy, keyPrefix }), sharedClient, keyPrefix)
 })
 
+/**
+ * What `action` sends over `client` (each command and its arguments), and what Redis runs
+ * meanwhile: INFO commandstats's calls per command after a RESETSTAT.
+ */
+async function commandsOf<T> (client: Redis, action: () => Promise<T>) {
+  const sent: Array<{ name: string, args: string[] }> = []
+  const originalSend = client.sendCommand.bind(client)
+  client.sendCommand = ((command: { name: string, args: unknown[] }) => {
+    sent.push({ name: command.name.toLowerCase(), args: command.args.map(String) })
+    return originalSend(command as never)
+  }) as typeof client.sendCommand
+  const inspector = testRedisClient(undefined, server.url)
+  await inspector.config('RESETSTAT')
+  const result = await action()
+  const stats = await inspector.info('commandstats')
+  client.sendCommand = originalSend
+  const calls = Object.fromEntries([...stats.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)].map(([, name, count]) => [name, Number(count)]))
+  return { result, sent, calls }
+}
+
 describe('RedisTokenStore', () => {
   function makeStore (client: Redis = testRedisClient(undefined, server.url), keyPrefix = uniquePrefix()) {
     const store = new RedisTokenStore({ client, policy: CONTRACT_POLICY, keyPrefix })
@@ -87,21 +107,12 @@ describe('RedisTokenStore', () => {
     await store.reinflate(digest, clock.now())
     const [sessionKey] = await sessionKeysUnder(client, keyPrefix)
 
-    const sent: Array<{ name: string, args: unknown[] }> = []
-    const originalSend = client.sendCommand.bind(client)
-    client.sendCommand = ((command: { name: string, args: unknown[] }) => {
-      sent.push({ name: command.name.toLowerCase(), args: command.args.map(String) })
-      return originalSend(command as never)
-    }) as typeof client.sendCommand
-    const inspector = testRedisClient(undefined, server.url)
-    await inspector.config('RESETSTAT')
-    expect(await store.reinflate(digest, clock.now())).toMatchObject({ refreshCount: 2 })
-    const stats = await inspector.info('commandstats')
+    const { result, sent, calls } = await commandsOf(client, () => store.reinflate(digest, clock.now()))
+    expect(result).toMatchObject({ refreshCount: 2 })
 
     expect(sent).toHaveLength(1)
     expect(sent[0]!.name).toBe('evalsha')
     expect(sent[0]!.args.slice(1, 3)).toEqual(['1', sessionKey])
-    const calls = Object.fromEntries([...stats.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)].map(([, name, count]) => [name, Number(count)]))
     // Commands inside the script count too; INFO is counted only once it has answered.
     expect(calls).toEqual({ evalsha: 1, get: 1, set: 1 })
   })
@@ -202,23 +213,14 @@ describe('RedisTokenStore', () => {
     // A first call loads the script into this Redis (EVALSHA, NOSCRIPT, then EVAL): not the case measured.
     expect(await store.revokeSession(ada, 'no such session', clock.now())).toBe(false)
 
-    const sent: Array<{ name: string, args: unknown[] }> = []
-    const originalSend = client.sendCommand.bind(client)
-    client.sendCommand = ((command: { name: string, args: unknown[] }) => {
-      sent.push({ name: command.name.toLowerCase(), args: command.args.map(String) })
-      return originalSend(command as never)
-    }) as typeof client.sendCommand
-    const inspector = testRedisClient(undefined, server.url)
-    await inspector.config('RESETSTAT')
-    expect(await store.revokeSession(ada, sessionIdOf(digest), clock.now())).toBe(true)
-    const stats = await inspector.info('commandstats')
+    const { result, sent, calls } = await commandsOf(client, () => store.revokeSession(ada, sessionIdOf(digest), clock.now()))
+    expect(result).toBe(true)
 
     expect(sent).toHaveLength(1)
     expect(sent[0]!.name).toBe('evalsha')
     expect(sent[0]!.args.slice(1, 3)).toEqual(['1', `${keyPrefix}{${routingTagOf(ada)}}:u:${ada}`])
-    const calls = Object.fromEntries([...stats.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)].map(([, name, count]) => [name, Number(count)]))
     expect(calls).toEqual({ evalsha: 1, hget: 1, hdel: 1, get: 1, del: 1 })
-    expect(await keysUnder(inspector, keyPrefix)).toEqual([])
+    expect(await keysUnder(client, keyPrefix)).toEqual([])
   })
 
   it('sends a script\'s body at most once, and calls it by SHA afterwards', async () => {

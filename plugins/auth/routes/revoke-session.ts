@@ -1,16 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { Clock } from '../../../src/clock.js'
-import type { TokenStore } from '../../../src/tokens/token-store.js'
 import { tokenRouteSchema } from '../../shared/bearer.js'
 import { ErrorSchema, sendError } from '../../shared/errors.js'
 import { NoContentSchema, SessionParamsSchema } from '../schemas.js'
-import { sessionOf, type Validation } from '../validation.js'
+import { sessionOf } from '../validation.js'
+import type { SessionsOptions } from './sessions.js'
 
-export interface RevokeSessionOptions {
-  tokenStore: TokenStore
-  validation: Pick<Validation, 'requireSession'>
-  clock: Clock
-}
+/** What GET /auth/sessions needs, to act on what it lists. */
+export type RevokeSessionOptions = SessionsOptions
 
 /**
  * DELETE /auth/sessions/{id}: ends one session of the user of the request's token, the
