@@ -15,11 +15,12 @@ declare module 'fastify' {
 /** A check slower than this counts as failed, so a hung store cannot hang the probe. */
 const CHECK_TIMEOUT_MS = 2000
 
-const LivenessSchema = Type.Object({ status: Type.Literal('ok') })
-const ReadinessSchema = Type.Object({
+const LivenessSchema = Type.Object({ status: Type.Literal('ok') }, { description: 'The process serves' })
+/** One shape for both answers of readiness; the description names each in the OpenAPI document. */
+const readinessResponse = (description: string) => Type.Object({
   status: Type.Enum(['ready', 'unavailable']),
   unavailable: Type.Optional(Type.Array(Type.String(), { description: 'the checks that failed' }))
-})
+}, { description })
 
 /**
  * GET /health (liveness: the process serves) and GET /health/ready (readiness: every
@@ -33,7 +34,14 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async () => ({ status: 'ok' as const }))
 
   fastify.get('/health/ready', {
-    schema: { tags: ['health'], summary: 'Readiness', response: { 200: ReadinessSchema, 503: ReadinessSchema } }
+    schema: {
+      tags: ['health'],
+      summary: 'Readiness',
+      response: {
+        200: readinessResponse('Ready: every store answers'),
+        503: readinessResponse('Not ready: the stores in unavailable do not answer')
+      }
+    }
   }, async (request, reply) => {
     const names = [...fastify.readinessChecks.keys()]
     const outcomes = await Promise.allSettled([...fastify.readinessChecks.values()].map((check) => withTimeout(check())))

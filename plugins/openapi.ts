@@ -77,6 +77,19 @@ const openapi: FastifyPluginAsync = async (fastify) => {
     // The UI's own routes are not part of the API it documents, nor worth a log line each.
     logLevel: 'warn'
   })
+
+  // Beside Fastify's "Server listening at", the page a newcomer wants next.
+  fastify.addHook('onListen', async function () {
+    const docs = docsUrl(this.listeningOrigin)
+    this.log.info({ docs }, `API documentation and Swagger UI at ${docs}`)
+  })
+}
+
+/** The /docs page at `origin`, as a browser on this machine reaches it: 0.0.0.0 and :: become localhost. */
+export function docsUrl (origin: string): string {
+  const url = new URL('/docs', origin)
+  if (url.hostname === '0.0.0.0' || url.hostname === '[::]') url.hostname = 'localhost'
+  return url.href
 }
 
 export default fp(openapi, { name: 'openapi' })

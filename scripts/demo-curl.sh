@@ -8,6 +8,12 @@
 #   BASE_URL       the service                      (default http://127.0.0.1:3000)
 #   DEMO_USERNAME  DEMO_PASSWORD   who logs in     (default: the demo user)
 #   TTL_WAIT       seconds to leave a token unused  (default: the login's expiresIn + 1)
+#   CA_FILE        PEM certificate to trust for an https:// BASE_URL, such as the
+#                  self-signed one of TLS_CERT_FILE (default: the system's CAs)
+#
+# The demo user (jsf.fusco@gmail.com) exists only with the in-memory users and no
+# USERS_FILE. With USER_STORE=postgres, add it first (npm run users -- add-demo), or
+# set DEMO_USERNAME and DEMO_PASSWORD to a user of yours.
 #
 # Start the server with TOKEN_TTL_SECONDS=2 to make the expiry step take 3 seconds.
 set -euo pipefail
@@ -21,6 +27,7 @@ send () {
   local expected=$1 title=$2 method=$3 url=$4
   shift 4
   local arguments=(-X "$method" "$url")
+  [ -z "$CA_FILE" ] || arguments=(--cacert "$CA_FILE" "${arguments[@]}")
   while [ $# -gt 0 ]; do
     if [ "$1" = -- ]; then shift; arguments+=("$@"); break; fi
     arguments+=(-H "$1")
@@ -29,7 +36,7 @@ send () {
   begin_step "$title"
   show_command curl "${arguments[@]}"
   STATUS=$(curl --silent --show-error --max-time 10 --dump-header "$WORK/headers" --output "$WORK/body" \
-    --write-out '%{http_code}' "${arguments[@]}") || fail "curl could not reach $BASE_URL"
+    --write-out '%{http_code}' "${arguments[@]}") || unreachable curl
   HEADERS=$(tr -d '\r' < "$WORK/headers")
   BODY=$(cat "$WORK/body")
   check_status "$expected" "$title"

@@ -8,6 +8,12 @@
 #   BASE_URL       the service                      (default http://127.0.0.1:3000)
 #   DEMO_USERNAME  DEMO_PASSWORD   who logs in     (default: the demo user)
 #   TTL_WAIT       seconds to leave a token unused  (default: the login's expiresIn + 1)
+#   CA_FILE        PEM certificate to trust for an https:// BASE_URL, such as the
+#                  self-signed one of TLS_CERT_FILE (default: the system's CAs)
+#
+# The demo user (jsf.fusco@gmail.com) exists only with the in-memory users and no
+# USERS_FILE. With USER_STORE=postgres, add it first (npm run users -- add-demo), or
+# set DEMO_USERNAME and DEMO_PASSWORD to a user of yours.
 #
 # Start the server with TOKEN_TTL_SECONDS=2 to make the expiry step take 3 seconds.
 # HTTPie: `apt-get install httpie`, `brew install httpie` or `pipx install httpie`.
@@ -22,6 +28,7 @@ send () {
   local expected=$1 title=$2 method=$3 url=$4 answer
   shift 4
   local arguments=("$method" "$url")
+  [ -z "$CA_FILE" ] || arguments=("--verify=$CA_FILE" "${arguments[@]}")
   while [ $# -gt 0 ]; do
     if [ "$1" = -- ]; then shift; arguments+=("$@"); break; fi
     arguments+=("${1%%: *}:${1#*: }")
@@ -29,7 +36,7 @@ send () {
   done
   begin_step "$title"
   show_command http "${arguments[@]}"
-  answer=$(http --ignore-stdin --pretty=none --print=hb --timeout=10 "${arguments[@]}") || fail "http could not reach $BASE_URL"
+  answer=$(http --ignore-stdin --pretty=none --print=hb --timeout=10 "${arguments[@]}") || unreachable http
   answer=$(printf '%s\n' "$answer" | tr -d '\r')
   STATUS=$(printf '%s\n' "$answer" | sed -n '1s/^HTTP\/[0-9.]* \([0-9]*\).*/\1/p')
   HEADERS=$(printf '%s\n' "$answer" | sed '/^$/q')

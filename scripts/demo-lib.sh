@@ -8,6 +8,7 @@ BASE_URL="${BASE_URL:-http://127.0.0.1:3000}"
 BASE_URL="${BASE_URL%/}"
 DEMO_USERNAME="${DEMO_USERNAME:-jsf.fusco@gmail.com}"
 DEMO_PASSWORD="${DEMO_PASSWORD:-postman}"
+CA_FILE="${CA_FILE:-}"
 # The User-Agent of the second login, by which the session list tells its session apart.
 SECOND_DEVICE='token-auth demo (second device)'
 
@@ -15,7 +16,21 @@ STATUS='' HEADERS='' BODY='' STEPS=0
 
 fail () {
   echo "FAILED: $*" >&2
+  # Step 1 is the login: the usual reason for a 401 there is a server without the demo user.
+  if [ "$STEPS" = 1 ] && [ "$STATUS" = 401 ]; then
+    echo "The demo user exists only with the in-memory users and no USERS_FILE. With USER_STORE=postgres," >&2
+    echo "add it (npm run users -- add-demo) or give DEMO_USERNAME and DEMO_PASSWORD of a user of yours." >&2
+  fi
   exit 1
+}
+
+# Why a client may not reach an https:// service: a certificate the system does not trust.
+unreachable () {
+  local hint=''
+  case "$BASE_URL" in
+    https://*) [ -n "$CA_FILE" ] || hint=' (a self-signed certificate? set CA_FILE to its PEM file)' ;;
+  esac
+  fail "$1 could not reach $BASE_URL$hint"
 }
 
 # Prints a command as a person would type it: arguments with spaces or quotes in single quotes.

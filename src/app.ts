@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
@@ -6,6 +5,7 @@ import type { DestinationStream } from 'pino'
 import authService from '../plugins/auth/index.js'
 import businessService from '../plugins/business/index.js'
 import configPlugin from '../plugins/config.js'
+import cors from '../plugins/cors.js'
 import errorHandler from '../plugins/error-handler.js'
 import health from '../plugins/health.js'
 import inProcessRoutes from '../plugins/in-process-routes.js'
@@ -16,6 +16,7 @@ import securityHeaders from '../plugins/security-headers.js'
 import { pathOf } from '../plugins/shared/url-path.js'
 import { systemClock, type Clock } from './clock.js'
 import { trustedProxies, type Config, type TrustedProxies } from './config.js'
+import { readTlsFiles } from './tls-files.js'
 import type { TokenStore } from './tokens/token-store.js'
 
 export interface BuildAppOptions {
@@ -47,6 +48,7 @@ const REDACTED_PATHS = [
 
 /** Fastify's options, the same for the server and for every test. */
 export function serverOptions (config: Config, logger: BuildAppOptions['logger']): FastifyServerOptions {
+  const https = readTlsFiles(config)
   return {
     logger: logger === false
       ? false
@@ -73,7 +75,8 @@ export function serverOptions (config: Config, logger: BuildAppOptions['logger']
     routerOptions: { maxParamLength: 16 * 1024 },
     ajv: {
       // A number is not a password: reject wrong types instead of converting them.
-      customOptions: { coerceTypes: false }
+      // `example` is OpenAPI 3.0's keyword for the docs' samples: known, so strict mode takes it.
+      customOptions: { coerceTypes: false, keywords: ['example'] }
     },
     rewriteUrl: (request: IncomingMessage) => {
       const url = request.url ?? '/'
@@ -81,9 +84,7 @@ export function serverOptions (config: Config, logger: BuildAppOptions['logger']
       const target = ORIGINAL_PATHS[path]
       return target === undefined ? url : target + url.slice(path.length)
     },
-    ...(config.TLS_CERT_FILE !== undefined
-      ? { https: { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) } }
-      : {})
+    ...(https === undefined ? {} : { https })
   } as FastifyServerOptions
 }
 
@@ -114,6 +115,7 @@ export async function buildApp ({ config, clock = systemClock, logger, tokenStor
   await app.register(configPlugin, { config })
   await app.register(errorHandler)
   await app.register(securityHeaders)
+  await app.register(cors)
   await app.register(loadShedding)
   await app.register(openapi)
   await app.register(health)

@@ -31,6 +31,7 @@ export const ConfigSchema = Type.Object({
     default: 'false',
     description: '`false`, the number of proxy hops, or a comma-separated list of proxy addresses and CIDRs'
   }),
+  CORS_ORIGINS: Type.Optional(Type.String({ description: 'comma-separated origins whose pages may call the API from a browser; unset: none' })),
   TLS_CERT_FILE: Type.Optional(Type.String({ minLength: 1 })),
   TLS_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
   USERS_FILE: Type.Optional(Type.String({ minLength: 1 })),
@@ -90,7 +91,8 @@ export function loadConfig (source: ConfigSource, { dotenv = false } = {}): Conf
     throw new ConfigError('Invalid configuration: TLS_CERT_FILE and TLS_KEY_FILE must be set together')
   }
   trustedProxies(config)
-  // The three checks above are what Config adds to Variables.
+  corsOrigins(config)
+  // The three checks of pairs above are what Config adds to Variables.
   return config as Config
 }
 
@@ -155,4 +157,22 @@ export function trustedProxies (config: Pick<Config, 'TRUST_PROXY'>): TrustedPro
       `comma-separated list of proxy addresses and CIDRs (${(err as Error).message})`)
   }
   return entries
+}
+
+/**
+ * The origins of CORS_ORIGINS (none when unset). Each entry must be an exact origin as a
+ * browser sends it in `Origin`, `scheme://host[:port]`: a trailing slash, a path, a
+ * default port, capitals or a wildcard would never match, so they stop the start instead.
+ */
+export function corsOrigins (config: Pick<Config, 'CORS_ORIGINS'>): string[] {
+  if (config.CORS_ORIGINS === undefined) return []
+  return config.CORS_ORIGINS.split(',').map((entry) => {
+    const origin = entry.trim()
+    const parsed = URL.canParse(origin) ? new URL(origin) : undefined
+    if (parsed?.origin !== origin || !['http:', 'https:'].includes(parsed.protocol)) {
+      const hint = parsed !== undefined && parsed.origin !== 'null' ? ` (did you mean ${parsed.origin}?)` : ''
+      throw new ConfigError(`Invalid configuration: CORS_ORIGINS must list origins such as https://app.example.com, separated by commas; ${JSON.stringify(origin)} is not one${hint}`)
+    }
+    return origin
+  })
 }

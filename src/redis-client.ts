@@ -98,9 +98,15 @@ function watchNode (client: Redis, log: Logger): Redis {
       client.disconnect()
     }, () => {})
   })
-  client.on('close', () => {
+  // 'reconnecting', not 'close': a close that the service asked for (quit or disconnect at
+  // shutdown) ends without reconnecting, and is no loss worth a warning.
+  client.on('reconnecting', () => {
     if (connected) log.warn({ store: 'redis' }, 'Redis connection lost; reconnecting')
     connected = false
+  })
+  client.on('end', () => {
+    connected = false
+    log.info({ store: 'redis' }, 'disconnected from Redis')
   })
   client.on('error', (err: NodeJS.ErrnoException) => {
     if (!connected) log.warn({ store: 'redis', code: err.code }, 'Redis unreachable; retrying')
@@ -120,11 +126,14 @@ function watchCluster (client: Cluster, log: Logger): Cluster {
   })
   client.on('-node', (lost: Redis) => {
     const node = `${lost.options.host}:${lost.options.port}`
+    // A quit or disconnect (the shutdown's) ends every node's connection too: no loss, no failover to follow.
+    if (client.status === 'disconnecting' || client.status === 'end') return
     if (!ready || Date.now() - (lossLogged.get(node) ?? -Infinity) < NODE_LOSS_LOG_INTERVAL_MS) return
     lossLogged.set(node, Date.now())
     log.warn({ store: 'redis', node }, 'Redis Cluster node lost; following the cluster\'s failover')
   })
   client.on('close', () => { ready = false })
+  client.on('end', () => { log.info({ store: 'redis' }, 'disconnected from Redis Cluster') })
   client.on('error', (err: Error & { lastNodeError?: NodeJS.ErrnoException }) => {
     const cause = err.lastNodeError
     if (cause?.message.includes('cluster support disabled') === true) {

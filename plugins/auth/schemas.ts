@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox'
 import { MAX_USER_AGENT_LENGTH } from '../../src/tokens/device.js'
 import { MAX_PASSWORD_LENGTH } from '../../src/users/password.js'
 import { MAX_USERNAME_LENGTH } from '../../src/users/user-store.js'
+import { DEMO_PASSWORD, DEMO_USERNAME } from '../../src/users/users-file.js'
 
 /**
  * No control character (C0, DEL, C1): no email address holds one, and PostgreSQL cannot
@@ -9,18 +10,25 @@ import { MAX_USERNAME_LENGTH } from '../../src/users/user-store.js'
  */
 const WITHOUT_CONTROL_CHARACTERS = '^[^\\u0000-\\u001f\\u007f-\\u009f]*$'
 
+// The examples (OpenAPI 3.0's `example`, which Swagger UI puts in "Try it out") are the demo user's.
 export const CredentialsSchema = Type.Object({
-  username: Type.String({ minLength: 1, maxLength: MAX_USERNAME_LENGTH, pattern: WITHOUT_CONTROL_CHARACTERS, description: 'the user\'s email' }),
-  password: Type.String({ minLength: 1, maxLength: MAX_PASSWORD_LENGTH })
+  username: Type.String({
+    minLength: 1,
+    maxLength: MAX_USERNAME_LENGTH,
+    pattern: WITHOUT_CONTROL_CHARACTERS,
+    description: 'the user\'s email',
+    example: DEMO_USERNAME
+  }),
+  password: Type.String({ minLength: 1, maxLength: MAX_PASSWORD_LENGTH, example: DEMO_PASSWORD })
 })
 
 export type Credentials = Static<typeof CredentialsSchema>
 
 export const LoginResponseSchema = Type.Object({
-  token: Type.String({ description: 'opaque bearer token' }),
+  token: Type.String({ description: 'opaque bearer token', example: 'q3V0c2Vq1Xn8lYkPzOa5Bf0Rz7hJm2Wd' }),
   tokenType: Type.Literal('Bearer'),
-  expiresIn: Type.Integer({ description: 'seconds before the token expires unless used again' })
-})
+  expiresIn: Type.Integer({ description: 'seconds before the token expires unless used again', example: 30 })
+}, { description: 'Token issued' })
 
 /** A session as its user sees it in GET /auth/sessions: no token, no digest, no username. */
 export const SessionSummarySchema = Type.Object({
@@ -41,7 +49,7 @@ export const SessionSummarySchema = Type.Object({
 
 export const SessionsResponseSchema = Type.Object({
   sessions: Type.Array(SessionSummarySchema)
-})
+}, { description: 'The live sessions of the user' })
 
 /** DELETE /auth/sessions/{id}: any string, so that no id is told apart before the lookup (a 400 would be). */
 export const SessionParamsSchema = Type.Object({
@@ -50,10 +58,13 @@ export const SessionParamsSchema = Type.Object({
 
 export type SessionSummary = Static<typeof SessionSummarySchema>
 
-export const NoContentSchema = Type.Null({ description: 'No content' })
+/** An answer without a body, named for the OpenAPI document. */
+export function noContentResponse (description: string) {
+  return Type.Null({ description })
+}
 
 /** What GET /auth/verify answers with a valid token; proxies read the X-Auth-User header instead. */
 export const VerifyResponseSchema = Type.Object({
   username: Type.String({ description: 'the user of the token, also in the X-Auth-User header' }),
   expiresIn: Type.Integer({ description: 'seconds before the token expires unless used again' })
-})
+}, { description: 'A valid token: its user, also in X-Auth-User' })

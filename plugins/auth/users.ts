@@ -6,7 +6,7 @@ import { Authenticator } from '../../src/users/authenticator.js'
 import { PostgresUserStore } from '../../src/users/postgres-user-store.js'
 import { RevocationListener } from '../../src/users/revocation-listener.js'
 import { MemoryUserStore, type UserStore } from '../../src/users/user-store.js'
-import { demoUsers, loadUsersFile } from '../../src/users/users-file.js'
+import { DEMO_PASSWORD, DEMO_USERNAME, demoUsers, loadUsersFile } from '../../src/users/users-file.js'
 
 /**
  * The authenticator over the store USER_STORE names: in memory, the users of USERS_FILE
@@ -25,7 +25,22 @@ export async function openAuthenticator (fastify: FastifyInstance, tokenStore: T
     : await useMemory(config.USERS_FILE)
   // Password verification is argon2 work in libuv's pool: bounded, so a flood gets 503s, not a growing wait.
   const passwordWork = new ConcurrencyLimiter(config.HASH_CONCURRENCY, config.HASH_QUEUE_LIMIT)
-  return await Authenticator.create(store, { log: fastify.log, passwordWork })
+  const authenticator = await Authenticator.create(store, { log: fastify.log, passwordWork })
+  warnWhileTheDemoUserLogsIn(fastify, authenticator)
+  return authenticator
+}
+
+/**
+ * A newcomer's first server, or a demo left running: say so at start while the demo user
+ * can log in, whichever store holds it. A store that cannot answer yet is no demo to warn of.
+ */
+function warnWhileTheDemoUserLogsIn (fastify: FastifyInstance, authenticator: Authenticator): void {
+  fastify.addHook('onListen', async () => {
+    const demo = await authenticator.authenticate(DEMO_USERNAME, DEMO_PASSWORD).catch(() => undefined)
+    if (demo?.ok !== true) return fastify.log.debug('no demo user: the demo credentials do not log in')
+    fastify.log.warn({ username: DEMO_USERNAME }, `The demo user ${DEMO_USERNAME} can log in, with the password the README gives: ` +
+      'fine for a demo, never where others can reach this server (README, "Users")')
+  })
 }
 
 async function useMemory (usersFile: string | undefined): Promise<UserStore> {

@@ -6,6 +6,6 @@ export const BusinessDataSchema = Type.Object({
     user: Type.String({ description: 'the user the token belongs to' }),
     tokenExpiresIn: Type.Integer({ description: 'seconds the token now has left, after this use reinflated it' })
   })
-})
+}, { description: 'The business data of the token\'s user' })
 
 export type BusinessData = Static<typeof BusinessDataSchema>

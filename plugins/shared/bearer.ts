@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify'
 import { Type, type Static, type TSchema } from 'typebox'
-import { ErrorSchema, sendError } from './errors.js'
+import { errorResponse, sendError } from './errors.js'
 import { MAX_TOKEN_LENGTH } from './token-validation.js'
 
 /**
@@ -27,7 +27,12 @@ export function tokenRouteSchema<const Success extends Record<number, TSchema>> 
     summary,
     security: BEARER_SECURITY,
     headers: BearerHeadersSchema,
-    response: { ...success, 400: ErrorSchema, 401: ErrorSchema, 503: ErrorSchema }
+    response: {
+      ...success,
+      400: errorResponse('Invalid request: two different tokens, or a malformed header'),
+      401: errorResponse('No token, or an unknown, expired or revoked one (WWW-Authenticate says which)'),
+      503: errorResponse('A store cannot be reached; retry after Retry-After')
+    }
   }
 }
 

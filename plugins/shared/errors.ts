@@ -12,6 +12,14 @@ export const ErrorSchema = Type.Object({
 
 export type ErrorBody = Static<typeof ErrorSchema>
 
+/**
+ * ErrorSchema as the answer of one status of one route: its description names that answer
+ * in the OpenAPI document, where Swagger UI would otherwise show "Default Response".
+ */
+export function errorResponse (description: string) {
+  return Type.Object(ErrorSchema.properties, { description })
+}
+
 export function errorBody (statusCode: number, message: string): ErrorBody {
   return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message }
 }

@@ -5,7 +5,7 @@ import { StoreUnavailableError } from '../store-unavailable-error.js'
 import { hashPassword, MAX_PASSWORD_LENGTH } from '../users/password.js'
 import { PostgresUserStore } from '../users/postgres-user-store.js'
 import { DuplicateUserError, UnknownUserError, type UserAdmin, type UserSummary } from '../users/user-store.js'
-import { UsernameSchema } from '../users/users-file.js'
+import { DEMO_PASSWORD, DEMO_USERNAME, UsernameSchema } from '../users/users-file.js'
 
 /**
  * Manages the users of the PostgreSQL user store, so that nobody edits hashes by hand:
@@ -24,6 +24,8 @@ Commands:
   enable <email>    let a disabled user log in again
   remove <email>    delete the user and revoke their tokens
   list              every user, with state, creation and last change
+  add-demo          add the demo user of the README and the Postman collection
+                    (${DEMO_USERNAME}, whose password everyone knows), for a demo only
 
 The users live in PostgreSQL at DATABASE_URL (USER_STORE=postgres), read from the
 environment or .env, as the server reads them. Pending migrations are applied first.
@@ -37,6 +39,7 @@ const EXIT = { ok: 0, failed: 1, usage: 2, unknownUser: 3, duplicate: 4 } as con
 const MIN_PASSWORD_LENGTH = 8
 
 const COMMANDS_WITH_EMAIL = new Set(['add', 'passwd', 'disable', 'enable', 'remove'])
+const COMMANDS_WITHOUT_ARGUMENTS = new Set(['list', 'add-demo'])
 
 const usernameValidator = Compile(UsernameSchema)
 
@@ -53,13 +56,14 @@ async function main (args: string[]): Promise<number> {
     (command === undefined ? console.error : console.log)(USAGE)
     return command === undefined ? EXIT.usage : EXIT.ok
   }
-  if (command === 'list' ? rest.length !== 0 : !COMMANDS_WITH_EMAIL.has(command) || rest.length !== 1) {
-    throw new CliError(COMMANDS_WITH_EMAIL.has(command) || command === 'list'
+  const withoutArguments = COMMANDS_WITHOUT_ARGUMENTS.has(command)
+  if (withoutArguments ? rest.length !== 0 : !COMMANDS_WITH_EMAIL.has(command) || rest.length !== 1) {
+    throw new CliError(COMMANDS_WITH_EMAIL.has(command) || withoutArguments
       ? `Wrong arguments for ${command}.\n\n${USAGE}`
       : `Unknown command ${JSON.stringify(command)}.\n\n${USAGE}`, EXIT.usage)
   }
   const email = rest[0]?.trim() ?? ''
-  if (command !== 'list' && !usernameValidator.Check(email)) {
+  if (!withoutArguments && !usernameValidator.Check(email)) {
     throw new CliError(`Not an email address: ${JSON.stringify(email)}`, EXIT.usage)
   }
 
@@ -90,6 +94,15 @@ async function main (args: string[]): Promise<number> {
       case 'list':
         printUsers(await store.list())
         break
+      case 'add-demo': {
+        if (await store.has(DEMO_USERNAME)) throw new DuplicateUserError(DEMO_USERNAME)
+        // The well-known demo password, shorter than a chosen one may be: only for this user.
+        await store.add(DEMO_USERNAME, await hashPassword(DEMO_PASSWORD))
+        console.log(`Added the demo user ${DEMO_USERNAME}, with the README's password`)
+        console.error(`Anyone who has read the README can log in as ${DEMO_USERNAME}: remove it before this database serves ` +
+          `anything but a demo (npm run users -- remove ${DEMO_USERNAME}).`)
+        break
+      }
     }
     return EXIT.ok
   } finally {

@@ -6,7 +6,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import type { BenchResults } from '../../bench/report.js'
 import { SCENARIOS } from '../../bench/options.js'
 import { TEST_REDIS_URL } from '../helpers/redis.js'
-import { PROJECT_ROOT } from '../helpers/server-process.js'
+import { PATH_WITH_THIS_NODE, PROJECT_ROOT } from '../helpers/server-process.js'
 
 /**
  * `npm run bench -- --quick`, as a developer would run it: every scenario must still run
@@ -21,7 +21,7 @@ describe('npm run bench -- --quick', () => {
     const child = spawn('npm', ['run', 'bench', '--', '--quick', '--json', json], {
       cwd: PROJECT_ROOT,
       // The Redis scenario runs on the tests' Redis, where there is one.
-      env: { ...process.env, NODE_OPTIONS: '', ...(TEST_REDIS_URL === '' ? {} : { REDIS_URL: TEST_REDIS_URL }) },
+      env: { ...process.env, PATH: PATH_WITH_THIS_NODE, NODE_OPTIONS: '', ...(TEST_REDIS_URL === '' ? {} : { REDIS_URL: TEST_REDIS_URL }) },
       stdio: ['ignore', 'pipe', 'pipe']
     })
     let output = ''

@@ -1,11 +1,12 @@
-import { execFileSync, spawn, spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join, sep } from 'node:path'
+import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { freePort } from '../../bench/free-port.js'
 import { ConfigSchema } from '../../src/config.js'
-import { PROJECT_ROOT } from '../helpers/server-process.js'
+import { freshCopy } from '../helpers/fresh-copy.js'
+import { PATH_WITH_THIS_NODE, PROJECT_ROOT } from '../helpers/server-process.js'
 
 interface PackageJson {
   engines?: { node?: string }
@@ -26,37 +27,6 @@ function webCommand (): string {
   const line = readFileSync(join(PROJECT_ROOT, 'Procfile'), 'utf8').split('\n').find((entry) => entry.startsWith('web:'))
   if (line === undefined) throw new Error('the Procfile has no web process')
   return line.slice('web:'.length).trim()
-}
-
-/**
- * The repository as a platform receives it: every tracked or new file that git does not
- * ignore (so no node_modules, dist or .env), with node_modules linked in since the
- * platform's `npm ci` would give the same tree.
- */
-function freshCopy (): string {
-  const copy = mkdtempSync(join(tmpdir(), 'deploy-'))
-  onTestFinished(() => rmSync(copy, { recursive: true, force: true }))
-  for (const file of repositoryFiles()) {
-    mkdirSync(dirname(join(copy, file)), { recursive: true })
-    copyFileSync(join(PROJECT_ROOT, file), join(copy, file))
-  }
-  symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(copy, 'node_modules'), 'dir')
-  return copy
-}
-
-/** What git would push; outside a git checkout, the tree less what .gitignore names. */
-function repositoryFiles (): string[] {
-  let listed: string[]
-  try {
-    listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
-      cwd: PROJECT_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']
-    }).split('\0')
-  } catch {
-    const ignored = new Set(['.git', 'node_modules', 'dist', 'coverage', '.env', '.scratch', '.bench'])
-    listed = readdirSync(PROJECT_ROOT, { recursive: true, encoding: 'utf8' })
-      .filter((file) => !file.split(sep).some((part) => ignored.has(part)))
-  }
-  return listed.filter((file) => file !== '' && existsSync(join(PROJECT_ROOT, file)) && statSync(join(PROJECT_ROOT, file)).isFile())
 }
 
 /** Whether something listens on 0.0.0.0:port (Linux's table of IPv4 sockets). */
@@ -96,7 +66,7 @@ describe('deployment', () => {
     const copy = freshCopy()
     expect(existsSync(join(copy, 'dist'))).toBe(false)
     const env = {
-      PATH: process.env.PATH ?? '',
+      PATH: PATH_WITH_THIS_NODE,
       HOME: mkdtempSync(join(tmpdir(), 'home-')),
       NODE_ENV: 'production',
       npm_config_update_notifier: 'false'

@@ -78,11 +78,15 @@ describe('the Postman collection', () => {
     // The token left unused past its idle lifetime was refused.
     const expired = report.run.executions.find((execution) => execution.item.name === 'Data after the idle lifetime')
     expect(expired?.response?.code).toBe(401)
-    // One session ended by its id, the second device's: its token was refused, and the id then unknown.
-    const answer = (name: string) => report.run.executions.find((execution) => execution.item.name === name)?.response?.code
-    expect(answer('End the second device\'s session')).toBe(204)
-    expect(answer('Data with the ended session\'s token')).toBe(401)
-    expect(answer('End the same session again')).toBe(404)
+    // Logout-all ends the user's other session too; the original clients' POST /login logs in.
+    const statusOf = (name: string) => report.run.executions.find((execution) => execution.item.name === name)?.response?.code
+    expect(statusOf('Login on the original path (POST /login)')).toBe(200)
+    expect(statusOf('Logout all')).toBe(204)
+    expect(statusOf('Data with the second session after logout-all')).toBe(401)
+    // One session ended by its id, the other device's: its token was refused, and the id then unknown.
+    expect(statusOf('End the other device\'s session')).toBe(204)
+    expect(statusOf('Data with the ended session\'s token')).toBe(401)
+    expect(statusOf('End the same session again')).toBe(404)
   })
 
   it('fails the run when a Postman test fails', { timeout: 60_000 }, async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 import { SECURITY_SCHEMES } from '../../plugins/openapi.js'
-import { buildTestApp } from '../helpers/build-app.js'
+import { buildTestApp, DEMO_PASSWORD, DEMO_USERNAME } from '../helpers/build-app.js'
 import { listenOnFreePort } from '../helpers/http.js'
 
 interface RecordedRoute {
@@ -170,6 +170,33 @@ describe('the OpenAPI document', () => {
     expect(document.paths['/auth/sessions']?.get?.security).toEqual(either)
     expect(document.paths['/auth/sessions/{id}']?.delete?.security).toEqual(either)
     expect(document.paths['/auth/login']?.post?.security).toBeUndefined()
+  })
+})
+
+describe('the OpenAPI document, as Swagger UI shows it', () => {
+  it('names every response of every route, never "Default Response"', async () => {
+    const { app } = await buildTestApp({ config: { FORWARD_AUTH: true, METRICS: true } })
+    const document = (await app.inject({ method: 'GET', url: '/docs/json' })).json<OpenApiDocument>()
+    const descriptions = Object.entries(document.paths).flatMap(([path, item]) => Object.entries(item).flatMap(([method, operation]) =>
+      Object.entries(operation.responses).map(([status, response]) => ({ where: `${method.toUpperCase()} ${path} ${status}`, description: response.description }))))
+
+    expect(descriptions.length).toBeGreaterThan(20)
+    for (const { where, description } of descriptions) {
+      expect(description, where).not.toBe('Default Response')
+      expect(description, where).not.toBe('')
+    }
+    expect(document.paths['/auth/login']?.post?.responses['200']?.description).toBe('Token issued')
+  })
+
+  it('fills the login example with the demo user, whose credentials log in as they are', async () => {
+    const { app } = await buildTestApp()
+    const document = (await app.inject({ method: 'GET', url: '/docs/json' })).json<OpenApiDocument>()
+    const schema = document.paths['/auth/login']?.post?.requestBody?.content['application/json']?.schema as
+      { properties: Record<string, { example?: unknown }> }
+
+    const example = Object.fromEntries(Object.entries(schema.properties).map(([name, property]) => [name, property.example]))
+    expect(example).toEqual({ username: DEMO_USERNAME, password: DEMO_PASSWORD })
+    expect((await app.inject({ method: 'POST', url: '/auth/login', payload: example })).statusCode).toBe(200)
   })
 })
 

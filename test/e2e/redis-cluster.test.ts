@@ -107,6 +107,23 @@ describe('two instances on a Redis Cluster', () => {
   })
 })
 
+describe('a shutdown on a Redis Cluster', () => {
+  it('closes the cluster connection without warning of lost nodes', async () => {
+    const { app, logs } = await buildTestApp({
+      config: { TOKEN_STORE: 'redis', REDIS_CLUSTER: true, REDIS_URL: cluster.url, REDIS_KEY_PREFIX: uniquePrefix(), USERS_FILE: usersFile }
+    })
+    const client = httpClient(await listenOnFreePort(app))
+    await until(async () => (await client.call('GET', '/health/ready')).status === 200)
+    expect((await client.login(users[0]!, PASSWORD)).status).toBe(200)
+
+    await app.close()
+    // The nodes' sockets close after close() resolves: wait for the cluster client to end.
+    await until(async () => logs.some((line) => line.msg === 'disconnected from Redis Cluster'))
+
+    expect(logs.filter((line) => (line.level as number) >= 40).map((line) => line.msg)).toEqual([])
+  })
+})
+
 describe('a REDIS_URL that does not match REDIS_CLUSTER', () => {
   it('a cluster node without REDIS_CLUSTER=true: not ready, 503s, and one line saying what to set', async () => {
     const service = await buildTestApp({ config: { TOKEN_STORE: 'redis', REDIS_URL: cluster.nodes[0]!.url, REDIS_KEY_PREFIX: uniquePrefix() } })

@@ -5,6 +5,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import { DEMO_PASSWORD, DEMO_USERNAME } from '../../src/users/users-file.js'
 import { httpClient } from '../helpers/http.js'
 import { listeningUrl, spawnServer } from '../helpers/server-process.js'
+import { selfSignedCertificate, type SelfSignedCertificate } from '../helpers/tls.js'
 
 describe('the server process', () => {
   it('serves both services on PORT, and exits 0 on SIGTERM', async () => {
@@ -30,9 +31,23 @@ describe('the server process', () => {
     ['LOG_LEVEL', 'chatty'],
     ['TOKEN_STORE', 'mysql'],
     ['TRUST_PROXY', 'yes'],
-    ['TRUST_PROXY', '10.0.0.1,10.0.0.0/33']
+    ['TRUST_PROXY', '10.0.0.1,10.0.0.0/33'],
+    ['CORS_ORIGINS', 'https://app.example.com/']
   ])('stops at start with one line naming %s when it is %j', async (variable, value) => {
     const server = spawnServer({ [variable]: value })
+    expect(await server.exited).toBe(1)
+    const lines = server.stderr().trim().split('\n')
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(new RegExp(`^Cannot start: Invalid configuration: ${variable} `))
+    expect(server.stdout()).toBe('')
+  })
+
+  it.each([
+    ['a missing TLS_CERT_FILE', 'TLS_CERT_FILE', (files: SelfSignedCertificate) => ({ TLS_CERT_FILE: '/nonexistent/cert.pem', TLS_KEY_FILE: files.keyFile })],
+    ['a missing TLS_KEY_FILE', 'TLS_KEY_FILE', (files: SelfSignedCertificate) => ({ TLS_CERT_FILE: files.certFile, TLS_KEY_FILE: '/nonexistent/key.pem' })],
+    ['swapped TLS files', 'TLS_CERT_FILE', (files: SelfSignedCertificate) => ({ TLS_CERT_FILE: files.keyFile, TLS_KEY_FILE: files.certFile })]
+  ])('stops at start with one line naming the variable for %s', async (_case, variable, settings) => {
+    const server = spawnServer(settings(selfSignedCertificate()))
     expect(await server.exited).toBe(1)
     const lines = server.stderr().trim().split('\n')
     expect(lines).toHaveLength(1)

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { buildTestApp, DEMO_PASSWORD, DEMO_USERNAME } from '../helpers/build-app.js'
 import { httpClient, listenOnFreePort } from '../helpers/http.js'
 import { createTestSchema, type TestSchema } from '../helpers/postgres.js'
@@ -96,6 +96,28 @@ describe('npm run users', () => {
     expect(rawLogs()).not.toContain(PASSWORD)
     expect(rawLogs()).not.toContain(NEW_PASSWORD)
   }, 60_000)
+
+  it('adds the demo user for a demo (in a database of its own): it logs in with the README\'s password, and the server warns that it can', async () => {
+    const demoSchema = await createTestSchema()
+    onTestFinished(() => demoSchema.drop())
+    const demoEnv = { USER_STORE: 'postgres', DATABASE_URL: demoSchema.url }
+
+    const added = await runCli(['add-demo'], demoEnv)
+    expect(added).toMatchObject({ code: 0, stdout: `Added the demo user ${DEMO_USERNAME}, with the README's password\n` })
+    expect(added.stderr).toContain(`npm run users -- remove ${DEMO_USERNAME}`)
+    expect(added.stdout + added.stderr).not.toContain(DEMO_PASSWORD)
+
+    const { app, logs } = await buildTestApp({ config: { ...demoEnv, LOG_LEVEL: 'info' } })
+    const client = httpClient(await listenOnFreePort(app))
+    const login = await client.login(DEMO_USERNAME, DEMO_PASSWORD)
+    expect(login.status).toBe(200)
+    expect((await client.data(login.body.token)).status).toBe(200)
+    expect(logs).toContainEqual(expect.objectContaining({ level: 40, msg: expect.stringMatching(new RegExp(`^The demo user ${DEMO_USERNAME} can log in`)) }))
+
+    const twice = await runCli(['add-demo'], demoEnv)
+    expect(twice).toMatchObject({ code: 4, stderr: `A user ${DEMO_USERNAME} exists already\n` })
+    expect((await runCli(['add-demo', 'extra@example.com'], demoEnv)).code).toBe(2)
+  }, 30_000)
 
   it('refuses a duplicate and an unknown user with their own exit status and a clear message', async () => {
     expect((await runCli(['add', 'grace@example.com'], env, PASSWORD)).code).toBe(0)

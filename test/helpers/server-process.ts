@@ -1,12 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { delimiter, dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { onTestFinished } from 'vitest'
 import { waitFor } from './wait-for.js'
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, '../..')
+
+/**
+ * PATH with the directory of the Node that runs the tests first, so that a child's `npm`,
+ * `npx` or `#!/usr/bin/env node` script runs on that Node too, whichever `node` the
+ * machine's PATH would find (scripts/test-node-versions.sh runs the suite on several).
+ */
+export const PATH_WITH_THIS_NODE = [dirname(process.execPath), process.env.PATH ?? ''].join(delimiter)
 const SERVER_ENTRY = join(PROJECT_ROOT, 'src/server.ts')
 const TSX_LOADER = pathToFileURL(join(PROJECT_ROOT, 'node_modules/tsx/dist/loader.mjs')).href
 
@@ -24,7 +31,7 @@ export interface ServerProcess {
 export function spawnServer (env: Record<string, string>): ServerProcess {
   const child = spawn(process.execPath, ['--import', TSX_LOADER, SERVER_ENTRY], {
     cwd: mkdtempSync(join(tmpdir(), 'token-auth-')),
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: PATH_WITH_THIS_NODE, ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let stdout = ''

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isMainThread } from 'node:worker_threads'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { ConfigError, ConfigSchema, loadConfig, trustedProxies, type ConfigSource } from '../../src/config.js'
+import { ConfigError, ConfigSchema, corsOrigins, loadConfig, trustedProxies, type ConfigSource } from '../../src/config.js'
 
 /** The defaults of docs/CONTRACT.md's table (the schema may hold more variables; each is checked against its own default). */
 const DEFAULTS = {
@@ -318,6 +318,36 @@ describe('loadConfig', () => {
       writeFileSync(join(dir, '.env'), example)
       expect(inDir(() => loadConfig({}, { dotenv: true }))).toEqual(SCHEMA_DEFAULTS)
     })
+  })
+})
+
+describe('corsOrigins', () => {
+  it('is empty when CORS_ORIGINS is unset or empty: no CORS, the default', () => {
+    expect(corsOrigins(loadConfig({}))).toEqual([])
+    expect(corsOrigins(loadConfig({ CORS_ORIGINS: '' }))).toEqual([])
+  })
+
+  it('lists the comma-separated origins, spaces around them dropped', () => {
+    const config = loadConfig({ CORS_ORIGINS: 'https://app.example.com, http://localhost:5173 ,http://[::1]:8080' })
+    expect(corsOrigins(config)).toEqual(['https://app.example.com', 'http://localhost:5173', 'http://[::1]:8080'])
+  })
+
+  it.each([
+    ['a wildcard', '*', ''],
+    ['a trailing slash', 'https://app.example.com/', 'https://app.example.com'],
+    ['a path', 'https://app.example.com/app', 'https://app.example.com'],
+    ['a default port', 'https://app.example.com:443', 'https://app.example.com'],
+    ['capitals', 'https://App.Example.com', 'https://app.example.com'],
+    ['no scheme', 'app.example.com', ''],
+    ['another scheme', 'ftp://app.example.com', ''],
+    ['the null origin', 'null', ''],
+    ['an empty entry', 'https://a.example.com,,https://b.example.com', ''],
+    ['a bad entry after a good one', 'https://a.example.com, *.example.com', '']
+  ])('stops the start on %s, with one line naming CORS_ORIGINS and the entry', (_case, value, suggestion) => {
+    const message = configErrorOf({ CORS_ORIGINS: value }).message
+    expect(message).toMatch(/^Invalid configuration: CORS_ORIGINS /)
+    expect(message).not.toMatch(/[\r\n]/)
+    if (suggestion !== '') expect(message).toContain(`did you mean ${suggestion}?`)
   })
 })
 

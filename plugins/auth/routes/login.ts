@@ -9,7 +9,7 @@ import { digestToken, generateToken } from '../../../src/tokens/token.js'
 import type { TokenStore } from '../../../src/tokens/token-store.js'
 import type { AuthenticationResult, Authenticator } from '../../../src/users/authenticator.js'
 import { normalizeUsername } from '../../../src/users/user-store.js'
-import { ErrorSchema, sendError } from '../../shared/errors.js'
+import { errorResponse, sendError } from '../../shared/errors.js'
 import type { LoginThrottle } from '../login-throttle.js'
 import type { AuthMetrics, LoginOutcome } from '../metrics.js'
 import { CredentialsSchema, LoginResponseSchema } from '../schemas.js'
@@ -37,7 +37,14 @@ const login: FastifyPluginAsyncTypebox<LoginOptions> = async (fastify, { tokenSt
       tags: ['auth'],
       summary: 'Log in with an email and a password; answers a bearer token',
       body: CredentialsSchema,
-      response: { 200: LoginResponseSchema, 400: ErrorSchema, 401: ErrorSchema, 413: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema }
+      response: {
+        200: LoginResponseSchema,
+        400: errorResponse('Invalid body: a username (an email, without control characters) and a password are required'),
+        401: errorResponse('Unknown user or wrong password (one answer for both)'),
+        413: errorResponse('A body over 4 KiB: no login is that large'),
+        429: errorResponse('Too many login attempts; retry after Retry-After'),
+        503: errorResponse('Busy checking passwords, or a store cannot be reached; retry after Retry-After')
+      }
     }
   }, async (request, reply) => {
     const { username, password } = request.body

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { TokenStore } from '../../../src/tokens/token-store.js'
 import { tokenRouteSchema } from '../../shared/bearer.js'
-import { NoContentSchema } from '../schemas.js'
+import { noContentResponse } from '../schemas.js'
 import { sessionOf, type Validation } from '../validation.js'
 
 export interface LogoutAllOptions {
@@ -13,7 +13,7 @@ export interface LogoutAllOptions {
 const logoutAll: FastifyPluginAsyncTypebox<LogoutAllOptions> = async (fastify, { tokenStore, validation }) => {
   fastify.post('/logout-all', {
     preHandler: validation.requireSession,
-    schema: tokenRouteSchema('auth', 'Revoke every token of the user of the request', { 204: NoContentSchema })
+    schema: tokenRouteSchema('auth', 'Revoke every token of the user of the request', { 204: noContentResponse('Every token of the user revoked') })
   }, async (request, reply) => {
     const { username } = sessionOf(request)
     const revoked = await tokenStore.revokeAllForUser(username)

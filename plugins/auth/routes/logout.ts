@@ -3,7 +3,7 @@ import type { Clock } from '../../../src/clock.js'
 import { digestToken, isTokenShaped } from '../../../src/tokens/token.js'
 import type { TokenStore } from '../../../src/tokens/token-store.js'
 import { readPresentedToken, sendBearerChallenge, tokenRouteSchema } from '../../shared/bearer.js'
-import { NoContentSchema } from '../schemas.js'
+import { noContentResponse } from '../schemas.js'
 
 export interface LogoutOptions {
   tokenStore: TokenStore
@@ -13,7 +13,7 @@ export interface LogoutOptions {
 /** POST /auth/logout: ends the session of the request's token (revoked, not reinflated first). */
 const logout: FastifyPluginAsyncTypebox<LogoutOptions> = async (fastify, { tokenStore, clock }) => {
   fastify.post('/logout', {
-    schema: tokenRouteSchema('auth', 'Revoke the token of the request', { 204: NoContentSchema })
+    schema: tokenRouteSchema('auth', 'Revoke the token of the request', { 204: noContentResponse('Token revoked') })
   }, async (request, reply) => {
     const presented = readPresentedToken(request.headers)
     if (presented.kind !== 'token') return sendBearerChallenge(reply, presented.kind)

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { tokenRouteSchema } from '../../shared/bearer.js'
-import { ErrorSchema, sendError } from '../../shared/errors.js'
-import { NoContentSchema, SessionParamsSchema } from '../schemas.js'
+import { errorResponse, sendError } from '../../shared/errors.js'
+import { noContentResponse, SessionParamsSchema } from '../schemas.js'
 import { sessionOf } from '../validation.js'
 import type { SessionsOptions } from './sessions.js'
 
@@ -17,7 +17,10 @@ const revokeSession: FastifyPluginAsyncTypebox<RevokeSessionOptions> = async (fa
   fastify.delete('/sessions/:id', {
     preHandler: validation.requireSession,
     schema: {
-      ...tokenRouteSchema('auth', 'End one session of the user of the request, by its id', { 204: NoContentSchema, 404: ErrorSchema }),
+      ...tokenRouteSchema('auth', 'End one session of the user of the request, by its id', {
+        204: noContentResponse('Session ended: its token no longer validates'),
+        404: errorResponse('No such session of this user (another user\'s, unknown, expired or ended: the same answer)')
+      }),
       params: SessionParamsSchema,
       description: 'Its token no longer validates, on every instance. The id is one that GET /auth/sessions lists; ' +
         'the request\'s own session may be ended too. Any other id (another user\'s, unknown, expired) answers the same 404.'
