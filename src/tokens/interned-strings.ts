@@ -36,18 +36,11 @@ export class InternedStrings {
     return this.#values[id]!
   }
 
-  /** One holder fewer; the last one's release forgets the string. Returns whether it did. */
-  release (id: number): boolean {
-    const left = (this.#references[id]! -= 1)
-    if (left > 0) return false
+  /** One holder fewer; the last one's release forgets the string, and frees its id. */
+  release (id: number): void {
+    if ((this.#references[id]! -= 1) > 0) return
     this.#ids.delete(this.#values[id]!)
     this.#values[id] = ''
     this.#freeIds.push(id)
-    return true
-  }
-
-  /** How many distinct strings are held. */
-  get size (): number {
-    return this.#ids.size
   }
 }
