@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis'
+import { deviceOf } from '../src/tokens/device.js'
 import { policyFromSeconds } from '../src/tokens/lifetime.js'
 import { RedisTokenStore } from '../src/tokens/redis-token-store.js'
 import { digestToken, generateToken } from '../src/tokens/token.js'
@@ -58,6 +59,9 @@ export interface ValidationCostRound {
  * plain GET then PEXPIRE on the same session keys (what express-session with connect-redis
  * sends per request), with the same client and the same concurrency.
  */
+/** The device of each session: a browser's, so that a session key is as large as a real one. */
+const BROWSER = deviceOf('Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0', '203.0.113.7')
+
 export async function validationCost (client: Redis, keyPrefix: string, options: { sessions: number, count: number, concurrency: number, rounds: number }): Promise<ValidationCostRound[]> {
   const policy = policyFromSeconds(3600, 86400)
   const store = new RedisTokenStore({ client, policy, keyPrefix })
@@ -65,7 +69,7 @@ export async function validationCost (client: Redis, keyPrefix: string, options:
   for (let i = 0; i < options.sessions; i++) {
     const username = `bench${i}@example.com`
     const digest = digestToken(generateToken(username))
-    await store.issue(digest, username, Date.now())
+    await store.issue(digest, username, BROWSER, Date.now())
     digests.push(digest)
   }
   const keys: string[] = []

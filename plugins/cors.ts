@@ -19,7 +19,8 @@ const cors: FastifyPluginAsync = async (fastify) => {
     // header at all and a preflight is a 404, where a list would still answer 204 with the
     // allowed methods and headers.
     origin: (origin, callback) => { callback(null, origin !== undefined && allowed.has(origin) ? origin : false) },
-    methods: ['GET', 'HEAD', 'POST'],
+    // DELETE: a user ends one of their sessions (DELETE /auth/sessions/{id}).
+    methods: ['GET', 'HEAD', 'POST', 'DELETE'],
     allowedHeaders: ['Authorization', 'token', 'Content-Type'],
     // Readable by the page: when to retry a 429 or 503, and why a token was refused.
     exposedHeaders: ['Retry-After', 'WWW-Authenticate'],

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The token's story told with curl: log in, read the business data with each header
-# form, list the sessions, watch the token die after its idle lifetime, log out.
+# form, log in on a second device, list the sessions and end the second device's, watch
+# the token die after its idle lifetime, log out.
 # Each step says what it expects; the script stops with exit 1 at the first step that
 # answers otherwise.
 #
@@ -41,8 +42,9 @@ send () {
   check_status "$expected" "$title"
 }
 
+# send_login TITLE [HEADER: VALUE]...
 send_login () {
-  send 200 "$1" POST "$BASE_URL/auth/login" 'Content-Type: application/json' \
+  send 200 "$1" POST "$BASE_URL/auth/login" 'Content-Type: application/json' "${@:2}" \
     -- --data "{\"username\":\"$DEMO_USERNAME\",\"password\":\"$DEMO_PASSWORD\"}"
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The token's story told with HTTPie (`http`): log in, read the business data with each
-# header form, list the sessions, watch the token die after its idle lifetime, log out.
+# header form, log in on a second device, list the sessions and end the second device's,
+# watch the token die after its idle lifetime, log out.
 # Each step says what it expects; the script stops with exit 1 at the first step that
 # answers otherwise.
 #
@@ -43,9 +44,9 @@ send () {
   check_status "$expected" "$title"
 }
 
-# HTTPie sends `name=value` items as a JSON object.
+# send_login TITLE [HEADER: VALUE]...; HTTPie sends `name=value` items as a JSON object.
 send_login () {
-  send 200 "$1" POST "$BASE_URL/auth/login" -- "username=$DEMO_USERNAME" "password=$DEMO_PASSWORD"
+  send 200 "$1" POST "$BASE_URL/auth/login" "${@:2}" -- "username=$DEMO_USERNAME" "password=$DEMO_PASSWORD"
 }
 
 tell_story HTTPie

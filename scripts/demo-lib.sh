@@ -1,6 +1,6 @@
 # The token's story, shared by demo-curl.sh and demo-httpie.sh: each of them defines
 #   send EXPECTED_STATUS TITLE METHOD URL [HEADER: VALUE]...
-#   send_login TITLE
+#   send_login TITLE [HEADER: VALUE]...
 # which make one request, show it as a person would type it, and set STATUS, HEADERS
 # and BODY. Everything else (settings, checks, the story) is here. Not run on its own.
 
@@ -9,6 +9,8 @@ BASE_URL="${BASE_URL%/}"
 DEMO_USERNAME="${DEMO_USERNAME:-jsf.fusco@gmail.com}"
 DEMO_PASSWORD="${DEMO_PASSWORD:-postman}"
 CA_FILE="${CA_FILE:-}"
+# The User-Agent of the second login, by which the session list tells its session apart.
+SECOND_DEVICE='token-auth demo (second device)'
 
 STATUS='' HEADERS='' BODY='' STEPS=0
 
@@ -73,7 +75,7 @@ json_string () { printf '%s' "$BODY" | sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1
 json_number () { printf '%s' "$BODY" | sed -n "s/.*\"$1\":\\([0-9][0-9]*\\).*/\\1/p"; }
 
 login () {
-  send_login "$1"
+  send_login "$@"
   TOKEN=$(json_string token)
   EXPIRES_IN=$(json_number expiresIn)
   [ -n "$TOKEN" ] || fail "the login answer has no token"
@@ -92,8 +94,24 @@ tell_story () {
   send 200 'Read data with the token header (original clients)' GET "$BASE_URL/business/data" "token: $TOKEN"
   expect_body "\"user\":\"$DEMO_USERNAME\""
 
-  send 200 'List the sessions' GET "$BASE_URL/auth/sessions" "Authorization: Bearer $TOKEN"
+  local first_token=$TOKEN
+  login 'Log in on a second device' "User-Agent: $SECOND_DEVICE"
+  local second_token=$TOKEN
+  TOKEN=$first_token
+
+  send 200 'List the sessions, told apart by device' GET "$BASE_URL/auth/sessions" "Authorization: Bearer $TOKEN"
   expect_body '"current":true'
+  expect_body "\"userAgent\":\"$SECOND_DEVICE\""
+  # The id of the second device's session: the one just before its userAgent.
+  local second_id
+  second_id=$(printf '%s' "$BODY" | sed -n "s/.*\"id\":\"\([^\"]*\)\",\"userAgent\":\"$SECOND_DEVICE\".*/\1/p")
+  [ -n "$second_id" ] || fail "step $STEPS: no session id for the second device"
+  echo "   the second device's session: $second_id"
+
+  send 204 "End the second device's session" DELETE "$BASE_URL/auth/sessions/$second_id" "Authorization: Bearer $TOKEN"
+
+  send 401 "Read data with the ended session's token" GET "$BASE_URL/business/data" "Authorization: Bearer $second_token"
+  expect_header 'WWW-Authenticate: Bearer error="invalid_token"'
 
   send 401 'Read data without a token' GET "$BASE_URL/business/data"
   expect_header 'WWW-Authenticate: Bearer'

@@ -73,6 +73,10 @@ export function serverOptions (config: Config, logger: BuildAppOptions['logger']
     // Bodies here are a few hundred bytes of credentials; anything larger is not ours.
     bodyLimit: 16 * 1024,
     requestTimeout: 30_000,
+    // A session id in DELETE /auth/sessions/{id} may be any path segment, answered with the
+    // one 404 of an unknown id; the router's default (100 characters) would answer a longer
+    // one with a 414 of its own. Node refuses a request line over 16 KiB before this anyway.
+    routerOptions: { maxParamLength: 16 * 1024 },
     ajv: {
       // A number is not a password: reject wrong types instead of converting them.
       // `example` is OpenAPI 3.0's keyword for the docs' samples: known, so strict mode takes it.

@@ -165,7 +165,7 @@ export async function askRedis<T> (operation: () => Promise<T>): Promise<T> {
  * Methods named after Lua scripts, each taking its one key first, then its arguments;
  * the `…Buffer` form answers bulk strings as Buffers (binary values) instead of text.
  */
-export type ScriptCommands<Name extends string> = { [name in Name | `${Name}Buffer`]: (...args: Array<string | number>) => Promise<unknown> }
+export type ScriptCommands<Name extends string> = { [name in Name | `${Name}Buffer`]: (...args: Array<string | number | Buffer>) => Promise<unknown> }
 
 /**
  * `client` with one method per script of `scripts`. defineCommand sends EVALSHA, and the

@@ -9,6 +9,7 @@ import { openRedis } from './redis.js'
 import login from './routes/login.js'
 import logoutAll from './routes/logout-all.js'
 import logout from './routes/logout.js'
+import revokeSession from './routes/revoke-session.js'
 import sessions from './routes/sessions.js'
 import validateToken from './routes/validate-token.js'
 import verify from './routes/verify.js'
@@ -26,7 +27,7 @@ export interface AuthServiceOptions {
  * The authentication service, one encapsulated module (registered with the prefix
  * /auth): it opens its Redis connection (TOKEN_STORE=redis), its token store and its
  * users, sets up login throttling and its metrics, then registers its cleanup job and one plugin per route: login, logout,
- * logout-all, sessions, the internal validateToken that other services reach through
+ * logout-all, sessions (listed, and one ended), the internal validateToken that other services reach through
  * `fastify.inject()`, and, with FORWARD_AUTH, the public verify for reverse proxies.
  *
  * Its parts get what they need as typed plugin options, never as decorators: the
@@ -57,6 +58,7 @@ const authService: FastifyPluginAsync<AuthServiceOptions> = async (fastify, { cl
   await fastify.register(logout, { tokenStore, clock })
   await fastify.register(logoutAll, { tokenStore, validation })
   await fastify.register(sessions, { tokenStore, validation, clock })
+  await fastify.register(revokeSession, { tokenStore, validation, clock })
   await fastify.register(validateToken, { validation, clock })
   if (fastify.config.FORWARD_AUTH) await fastify.register(verify, { validation, clock })
 }

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox'
+import { MAX_USER_AGENT_LENGTH } from '../../src/tokens/device.js'
 import { MAX_PASSWORD_LENGTH } from '../../src/users/password.js'
 import { MAX_USERNAME_LENGTH } from '../../src/users/user-store.js'
 import { DEMO_PASSWORD, DEMO_USERNAME } from '../../src/users/users-file.js'
@@ -31,7 +32,14 @@ export const LoginResponseSchema = Type.Object({
 
 /** A session as its user sees it in GET /auth/sessions: no token, no digest, no username. */
 export const SessionSummarySchema = Type.Object({
-  id: Type.String({ description: 'public handle of the session, not the token' }),
+  id: Type.String({ description: 'public handle of the session, not the token: what DELETE /auth/sessions/{id} takes' }),
+  // OpenAPI 3.0's form of "a string or null" (it has no null type), which the serializer also reads.
+  userAgent: Type.Unsafe<string | null>({
+    type: 'string',
+    nullable: true,
+    description: `the User-Agent header of the login (its first ${MAX_USER_AGENT_LENGTH} characters); null when it sent none`
+  }),
+  address: Type.String({ description: 'the client address the login came from (through the proxies TRUST_PROXY trusts)' }),
   createdAt: Type.String({ format: 'date-time' }),
   lastUsedAt: Type.String({ format: 'date-time' }),
   expiresAt: Type.String({ format: 'date-time' }),
@@ -42,6 +50,11 @@ export const SessionSummarySchema = Type.Object({
 export const SessionsResponseSchema = Type.Object({
   sessions: Type.Array(SessionSummarySchema)
 }, { description: 'The live sessions of the user' })
+
+/** DELETE /auth/sessions/{id}: any string, so that no id is told apart before the lookup (a 400 would be). */
+export const SessionParamsSchema = Type.Object({
+  id: Type.String({ description: 'the `id` of one of the sessions GET /auth/sessions lists' })
+})
 
 export type SessionSummary = Static<typeof SessionSummarySchema>
 

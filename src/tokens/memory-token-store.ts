@@ -1,4 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
+import type { Device } from './device.js'
+import { InternedStrings, NO_STRING } from './interned-strings.js'
 import { expiryAfterUse, isExpired, type TokenLifetimePolicy } from './lifetime.js'
 import { sessionIdOf } from './token.js'
 import type { Session, TokenStore } from './token-store.js'
@@ -22,17 +24,20 @@ const NONE = -1
 /**
  * The default store: tokens in this process's memory, lost on restart.
  *
- * Laid out for a million tokens and more in little memory (BENCHMARKS.md: about 140 bytes
- * a token, against about 500 for a Map of objects) and with no long pause: each token
- * is a slot, a number, and its fields live in parallel typed arrays (struct of arrays)
- * instead of an object with boxed numbers. The digest string is kept once, as the key of
- * the digest → slot maps and in the slot → digest array. Times stay in epoch
- * milliseconds, as the interface speaks them; the expiry is not stored but derived from
- * creation and last use (expiryAfterUse), so that it cannot disagree with them.
+ * Laid out for a million tokens and more in little memory (BENCHMARKS.md: under 200 bytes
+ * a token with its device, against about 500 for a Map of objects without) and with no
+ * long pause: each token is a slot, a number, and its fields live in parallel typed
+ * arrays (struct of arrays) instead of an object with boxed numbers. The digest string is
+ * kept once, as the key of the digest → slot maps and in the slot → digest array. Times
+ * stay in epoch milliseconds, as the interface speaks them; the expiry is not stored but
+ * derived from creation and last use (expiryAfterUse), so that it cannot disagree with them.
  *
- * Each user's slots form a doubly linked list (in two more arrays), for sessions and
- * logout-all; usernames are interned, one string per user. Cleanup scans the slots'
- * times, a few nanoseconds a slot, in slices that yield to the event loop.
+ * What repeats from token to token is interned (InternedStrings): usernames, user agents
+ * and client addresses are kept once each and a slot holds their ids, so a thousand
+ * sessions from one browser hold its user agent once, and it is forgotten with the last
+ * of them. Each user's slots form a doubly linked list (in two more arrays), for
+ * sessions, ending one of them and logout-all. Cleanup scans the slots' times, a few
+ * nanoseconds a slot, in slices that yield to the event loop.
  */
 export class MemoryTokenStore implements TokenStore {
   readonly #policy: TokenLifetimePolicy
@@ -45,6 +50,10 @@ export class MemoryTokenStore implements TokenStore {
   #lastUsedAt = new Float64Array(INITIAL_CAPACITY)
   #refreshCount = new Float64Array(INITIAL_CAPACITY)
   #user = new Int32Array(INITIAL_CAPACITY)
+  /** Id in #userAgents, or NO_STRING for a login without a User-Agent. */
+  #userAgent = new Int32Array(INITIAL_CAPACITY)
+  /** Id in #addresses. */
+  #address = new Int32Array(INITIAL_CAPACITY)
   /** Previous slot of the same user. */
   #prev = new Int32Array(INITIAL_CAPACITY)
   /** Next slot of the same user; for a free slot, the next free slot. */
@@ -54,17 +63,18 @@ export class MemoryTokenStore implements TokenStore {
   #freeSlot = NONE
   #size = 0
 
-  // Users, interned: an id per username with tokens, and its first slot (NONE: no token left).
-  #userIds = new Map<string, number>()
-  #usernames: string[] = []
+  // Interned: an id per username, user agent and address that some token holds.
+  #usernames = new InternedStrings()
+  #userAgents = new InternedStrings()
+  #addresses = new InternedStrings()
+  /** A user's first slot, by the user's id in #usernames. */
   #userHead: number[] = []
-  #freeUserIds: number[] = []
 
   constructor (policy: TokenLifetimePolicy) {
     this.#policy = policy
   }
 
-  async issue (digest: string, username: string, now: number): Promise<Session> {
+  async issue (digest: string, username: string, device: Device, now: number): Promise<Session> {
     const existing = this.#slotOf(digest)
     if (existing !== undefined) this.#delete(existing)
     const slot = this.#allocateSlot()
@@ -72,6 +82,8 @@ export class MemoryTokenStore implements TokenStore {
     this.#createdAt[slot] = now
     this.#lastUsedAt[slot] = now
     this.#refreshCount[slot] = 0
+    this.#userAgent[slot] = device.userAgent === null ? NO_STRING : this.#userAgents.hold(device.userAgent)
+    this.#address[slot] = this.#addresses.hold(device.address)
     this.#linkToUser(slot, username)
     this.#shardOf(digest).set(digest, slot)
     this.#size += 1
@@ -95,8 +107,19 @@ export class MemoryTokenStore implements TokenStore {
     return session
   }
 
+  async revokeSession (username: string, sessionId: string, now: number): Promise<boolean> {
+    const userId = this.#usernames.idOf(username)
+    if (userId === undefined) return false
+    for (let slot = this.#userHead[userId]!; slot !== NONE; slot = this.#next[slot]!) {
+      const digest = this.#digests[slot]!
+      // An expired one is removed as revoke removes it, and ends nothing.
+      if (sessionIdOf(digest) === sessionId) return (await this.revoke(digest, now)) !== null
+    }
+    return false
+  }
+
   async revokeAllForUser (username: string): Promise<number> {
-    const userId = this.#userIds.get(username)
+    const userId = this.#usernames.idOf(username)
     if (userId === undefined) return 0
     let revoked = 0
     // Deleting the user's last slot releases the user id: the loop follows the list, not the id.
@@ -111,7 +134,7 @@ export class MemoryTokenStore implements TokenStore {
   }
 
   async listForUser (username: string, now: number): Promise<Session[]> {
-    const userId = this.#userIds.get(username)
+    const userId = this.#usernames.idOf(username)
     if (userId === undefined) return []
     const sessions: Session[] = []
     for (let slot = this.#userHead[userId]!; slot !== NONE; slot = this.#next[slot]!) {
@@ -205,9 +228,12 @@ export class MemoryTokenStore implements TokenStore {
 
   /** A new object each time, so callers can never change what the store holds (a Redis store could not let them). */
   #session (slot: number, digest: string): Session {
+    const userAgent = this.#userAgent[slot]!
     return {
       id: sessionIdOf(digest),
-      username: this.#usernames[this.#user[slot]!]!,
+      username: this.#usernames.valueOf(this.#user[slot]!),
+      userAgent: userAgent === NO_STRING ? null : this.#userAgents.valueOf(userAgent),
+      address: this.#addresses.valueOf(this.#address[slot]!),
       createdAt: this.#createdAt[slot]!,
       lastUsedAt: this.#lastUsedAt[slot]!,
       expiresAt: this.#expiresAt(slot),
@@ -231,20 +257,17 @@ export class MemoryTokenStore implements TokenStore {
     this.#lastUsedAt = grown(this.#lastUsedAt, new Float64Array(capacity))
     this.#refreshCount = grown(this.#refreshCount, new Float64Array(capacity))
     this.#user = grown(this.#user, new Int32Array(capacity))
+    this.#userAgent = grown(this.#userAgent, new Int32Array(capacity))
+    this.#address = grown(this.#address, new Int32Array(capacity))
     this.#prev = grown(this.#prev, new Int32Array(capacity))
     this.#next = grown(this.#next, new Int32Array(capacity))
     this.#capacity = capacity
   }
 
   #linkToUser (slot: number, username: string): void {
-    let userId = this.#userIds.get(username)
-    if (userId === undefined) {
-      userId = this.#freeUserIds.pop() ?? this.#usernames.length
-      this.#userIds.set(username, userId)
-      this.#usernames[userId] = username
-      this.#userHead[userId] = NONE
-    }
-    const head = this.#userHead[userId]!
+    const userId = this.#usernames.hold(username)
+    // A new id has no head yet; an id given back by a user whose last token went has NONE.
+    const head = this.#userHead[userId] ?? NONE
     this.#user[slot] = userId
     this.#prev[slot] = NONE
     this.#next[slot] = head
@@ -269,11 +292,10 @@ export class MemoryTokenStore implements TokenStore {
     if (prev === NONE) this.#userHead[userId] = next
     else this.#next[prev] = next
     if (next !== NONE) this.#prev[next] = prev
-    if (this.#userHead[userId] === NONE) {
-      this.#userIds.delete(this.#usernames[userId]!)
-      this.#usernames[userId] = ''
-      this.#freeUserIds.push(userId)
-    }
+    this.#usernames.release(userId)
+    const userAgent = this.#userAgent[slot]!
+    if (userAgent !== NO_STRING) this.#userAgents.release(userAgent)
+    this.#addresses.release(this.#address[slot]!)
 
     this.#next[slot] = this.#freeSlot
     this.#freeSlot = slot
@@ -293,15 +315,17 @@ export class MemoryTokenStore implements TokenStore {
     this.#lastUsedAt = new Float64Array(INITIAL_CAPACITY)
     this.#refreshCount = new Float64Array(INITIAL_CAPACITY)
     this.#user = new Int32Array(INITIAL_CAPACITY)
+    this.#userAgent = new Int32Array(INITIAL_CAPACITY)
+    this.#address = new Int32Array(INITIAL_CAPACITY)
     this.#prev = new Int32Array(INITIAL_CAPACITY)
     this.#next = new Int32Array(INITIAL_CAPACITY)
     this.#highWater = 0
     this.#freeSlot = NONE
     this.#size = 0
-    this.#userIds = new Map()
-    this.#usernames = []
+    this.#usernames = new InternedStrings()
+    this.#userAgents = new InternedStrings()
+    this.#addresses = new InternedStrings()
     this.#userHead = []
-    this.#freeUserIds = []
   }
 }
 

@@ -4,6 +4,7 @@ import { askRedis, dataNodes, withScripts, type RedisClient, type ScriptCommands
 import { StoreUnavailableError } from '../store-unavailable-error.js'
 import type { TokenLifetimePolicy } from './lifetime.js'
 import { routingTagOf, routingTagOfDigest, sessionIdOf } from './token.js'
+import type { Device } from './device.js'
 import type { Session, TokenStore } from './token-store.js'
 
 /*
@@ -11,7 +12,9 @@ import type { Session, TokenStore } from './token-store.js'
  * slot through a hash tag, the routing tag that the user's tokens begin with:
  *
  *   <prefix>{<tag>}:t:<digest>    a session: a string, 4 big-endian doubles (createdAt,
- *                                 lastUsedAt, expiresAt, refreshCount), then the username;
+ *                                 lastUsedAt, expiresAt, refreshCount), then who and where
+ *                                 from (SessionOrigin: the username, the user agent, the
+ *                                 address), written at issue and never changed;
  *                                 its Redis TTL ends at its expiry, so Redis removes it
  *   <prefix>{<tag>}:u:<username>  the user's index: a hash, session id -> digest; it lives
  *                                 as long as the user's newest session could
@@ -25,23 +28,34 @@ import type { Session, TokenStore } from './token-store.js'
  * test agrees on "now"; TTLs are relative (PX, PEXPIRE), a backstop behind that check.
  */
 
-/** struct.pack format of a session's fields; the username follows them. */
+/** struct.pack format of a session's times; its origin (packOrigin) follows them. */
 const SESSION_FIELDS = "'>dddd'"
 const SESSION_HEADER_BYTES = 32
 
+/**
+ * The owner of a session: the username at the head of its origin, after its byte length
+ * (packOrigin). struct.unpack's third argument is where to start reading.
+ */
+const OWNER_OF = `
+local function owner_of(session)
+  local length = struct.unpack('>I', session, ${SESSION_HEADER_BYTES + 1})
+  return string.sub(session, ${SESSION_HEADER_BYTES + 5}, ${SESSION_HEADER_BYTES + 4} + length)
+end
+`
+
 const SCRIPTS = {
   // KEYS: session. ARGV: now, idle, max, session id, digest, username, the slot's key
-  // prefix, index TTL. Returns the session.
-  tokenIssue: `
+  // prefix, index TTL, the session's origin (packOrigin). Returns the session.
+  tokenIssue: `${OWNER_OF}
 local now, idle, max = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local index = ARGV[7] .. 'u:' .. ARGV[6]
 local previous = redis.call('GET', KEYS[1])
 if previous then
-  local owner = string.sub(previous, ${SESSION_HEADER_BYTES + 1})
+  local owner = owner_of(previous)
   if owner ~= ARGV[6] then redis.call('HDEL', ARGV[7] .. 'u:' .. owner, ARGV[4]) end
 end
 local expires_at = math.min(now + idle, now + max)
-local session = struct.pack(${SESSION_FIELDS}, now, now, expires_at, 0) .. ARGV[6]
+local session = struct.pack(${SESSION_FIELDS}, now, now, expires_at, 0) .. ARGV[9]
 redis.call('SET', KEYS[1], session, 'PX', expires_at - now)
 local entries = redis.call('HGETALL', index)
 for i = 1, #entries, 2 do
@@ -67,14 +81,29 @@ redis.call('SET', KEYS[1], session, 'PX', expires_at - now)
 return session`,
 
   // KEYS: session. ARGV: now, the slot's key prefix, session id. Returns the session if it was live, else nil.
-  tokenRevoke: `
+  tokenRevoke: `${OWNER_OF}
 local session = redis.call('GET', KEYS[1])
 if not session then return nil end
 redis.call('DEL', KEYS[1])
-redis.call('HDEL', ARGV[2] .. 'u:' .. string.sub(session, ${SESSION_HEADER_BYTES + 1}), ARGV[3])
+redis.call('HDEL', ARGV[2] .. 'u:' .. owner_of(session), ARGV[3])
 local _, _, expires_at = struct.unpack(${SESSION_FIELDS}, session)
 if tonumber(ARGV[1]) >= expires_at then return nil end
 return session`,
+
+  // KEYS: user index. ARGV: the slot's key prefix, session id, now, username. Returns 1 when
+  // it ended a live session of the user, else 0. The index names the session; one found
+  // expired is removed as revoke removes it; one that another user now holds is left alone.
+  tokenRevokeSession: `${OWNER_OF}
+local digest = redis.call('HGET', KEYS[1], ARGV[2])
+if not digest then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[2])
+local key = ARGV[1] .. 't:' .. digest
+local session = redis.call('GET', key)
+if not session or owner_of(session) ~= ARGV[4] then return 0 end
+redis.call('DEL', key)
+local _, _, expires_at = struct.unpack(${SESSION_FIELDS}, session)
+if tonumber(ARGV[3]) >= expires_at then return 0 end
+return 1`,
 
   // KEYS: user index. ARGV: the slot's key prefix. Returns how many sessions it removed.
   tokenRevokeAll: `
@@ -107,7 +136,7 @@ return live`
 } as const
 
 type ScriptName = keyof typeof SCRIPTS
-type ScriptArgument = string | number
+type ScriptArgument = string | number | Buffer
 /** A pipeline of the scripts; the Buffer forms answer the session's bytes as they are. */
 type ScriptPipeline = ChainableCommander & { [name in ScriptName | `${ScriptName}Buffer`]: (...args: ScriptArgument[]) => ScriptPipeline }
 
@@ -154,13 +183,13 @@ export class RedisTokenStore implements TokenStore {
     this.#log = log
   }
 
-  async issue (digest: string, username: string, now: number): Promise<Session> {
+  async issue (digest: string, username: string, device: Device, now: number): Promise<Session> {
     const tag = routingTagOfDigest(digest)
     if (tag !== routingTagOf(username)) throw new Error('issue: the token was not generated for this user (its routing tag differs)')
     const slot = this.#slotPrefix(tag)
     const session = await askRedis(() => this.#redis.tokenIssueBuffer(
       this.#sessionKey(digest), now, this.#policy.idleTtlMs, this.#policy.maxLifetimeMs, sessionIdOf(digest), sessionDigest(digest), username, slot,
-      this.#policy.maxLifetimeMs + INDEX_CLOCK_ALLOWANCE_MS
+      this.#policy.maxLifetimeMs + INDEX_CLOCK_ALLOWANCE_MS, packOrigin(username, device)
     ))
     return toSession(sessionIdOf(digest), session as Buffer)
   }
@@ -176,6 +205,11 @@ export class RedisTokenStore implements TokenStore {
     const session = await this.#revocation('tokenRevokeBuffer',
       this.#sessionKey(digest), now, this.#slotPrefix(routingTagOfDigest(digest)), sessionIdOf(digest))
     return session === null ? null : toSession(sessionIdOf(digest), session as Buffer)
+  }
+
+  async revokeSession (username: string, sessionId: string, now: number): Promise<boolean> {
+    const slot = this.#slotPrefix(routingTagOf(username))
+    return Number(await this.#revocation('tokenRevokeSession', `${slot}u:${username}`, slot, sessionId, now, username)) === 1
   }
 
   async revokeAllForUser (username: string): Promise<number> {
@@ -240,7 +274,7 @@ export class RedisTokenStore implements TokenStore {
    * would be undone by a failover in that instant. Without a replica's answer in time (the
    * shard has none, say after a failover) the revocation stands on the master alone: logged.
    */
-  async #revocation (script: 'tokenRevokeBuffer' | 'tokenRevokeAll', key: string, ...args: ScriptArgument[]): Promise<unknown> {
+  async #revocation (script: 'tokenRevokeBuffer' | 'tokenRevokeSession' | 'tokenRevokeAll', key: string, ...args: ScriptArgument[]): Promise<unknown> {
     if (!this.#redis.isCluster) return askRedis(() => this.#redis[script](key, ...args))
     const replies = await askRedis(async () => {
       const pipeline = this.#redis.pipeline() as ScriptPipeline
@@ -276,11 +310,36 @@ function sessionDigest (digest: string): string {
   return digest.slice(0, digest.length - routingTagOfDigest(digest).length)
 }
 
-/** A session from its bytes (struct.pack's '>dddd', then the username). */
+/** userAgent's byte length in a session's origin when the login sent none. */
+const NO_USER_AGENT = 0xffffffff
+
+/**
+ * Who opened a session and from where, as its key keeps them after its times: the
+ * username's byte length (uint32, big-endian) and the username, first, so that a script
+ * finds the owner without reading further (OWNER_OF); then the user agent's length
+ * (NO_USER_AGENT for none) and the user agent; then the address, to the end.
+ */
+function packOrigin (username: string, { userAgent, address }: Device): Buffer {
+  const name = Buffer.from(username)
+  const agent = Buffer.from(userAgent ?? '')
+  const lengths = Buffer.alloc(8)
+  lengths.writeUInt32BE(name.length, 0)
+  lengths.writeUInt32BE(userAgent === null ? NO_USER_AGENT : agent.length, 4)
+  return Buffer.concat([lengths.subarray(0, 4), name, lengths.subarray(4), agent, Buffer.from(address)])
+}
+
+/** A session from its bytes (struct.pack's '>dddd', then its origin: packOrigin). */
 export function toSession (id: string, session: Buffer): Session {
+  const usernameStart = SESSION_HEADER_BYTES + 4
+  const usernameEnd = usernameStart + session.readUInt32BE(SESSION_HEADER_BYTES)
+  const userAgentLength = session.readUInt32BE(usernameEnd)
+  const userAgentStart = usernameEnd + 4
+  const addressStart = userAgentStart + (userAgentLength === NO_USER_AGENT ? 0 : userAgentLength)
   return {
     id,
-    username: session.toString('utf8', SESSION_HEADER_BYTES),
+    username: session.toString('utf8', usernameStart, usernameEnd),
+    userAgent: userAgentLength === NO_USER_AGENT ? null : session.toString('utf8', userAgentStart, addressStart),
+    address: session.toString('utf8', addressStart),
     createdAt: session.readDoubleBE(0),
     lastUsedAt: session.readDoubleBE(8),
     expiresAt: session.readDoubleBE(16),

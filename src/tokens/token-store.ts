@@ -1,8 +1,10 @@
+import type { Device } from './device.js'
+
 /**
  * What a token opens, as the store keeps it (README, "Glossary"), with times in epoch
  * milliseconds. Stores hold sessions by the token's digest, never by the token.
  */
-export interface Session {
+export interface Session extends Device {
   /** Public handle of the session (see sessionIdOf), never the token or its digest. */
   id: string
   username: string
@@ -21,8 +23,8 @@ export interface Session {
  * (lifetime.ts) and the policy given to the constructor are the implementation's business.
  */
 export interface TokenStore {
-  /** Opens a session for `username`, created at `now`, and returns it. */
-  issue(digest: string, username: string, now: number): Promise<Session>
+  /** Opens a session for `username`, from `device`, created at `now`, and returns it. */
+  issue(digest: string, username: string, device: Device, now: number): Promise<Session>
 
   /**
    * If the session is live at `now`: reinflates it (expiryAfterUse), counts the refresh,
@@ -34,6 +36,14 @@ export interface TokenStore {
 
   /** Removes a session; returns it when it was live at `now`, null when unknown or expired. */
   revoke(digest: string, now: number): Promise<Session | null>
+
+  /**
+   * Ends the session of `username` whose public id is `sessionId`, if it is live at `now`,
+   * and returns true; false for an id that is unknown, expired or another user's, alike
+   * (DELETE /auth/sessions/{id} answers each with the same 404, so that no one learns
+   * which ids exist). Its token is dead at once.
+   */
+  revokeSession(username: string, sessionId: string, now: number): Promise<boolean>
 
   /** Removes every session of `username`; returns how many there were. */
   revokeAllForUser(username: string): Promise<number>

@@ -7,6 +7,7 @@ import { policyFromSeconds } from '../../src/tokens/lifetime.js'
 import { MemoryTokenStore } from '../../src/tokens/memory-token-store.js'
 import { digestToken, generateToken } from '../../src/tokens/token.js'
 import { buildTestApp, getData, loginToken } from '../helpers/build-app.js'
+import { LAPTOP } from '../helpers/devices.js'
 import { failingTokenStore } from '../helpers/failing-store.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 
@@ -110,7 +111,7 @@ describe('MemoryTokenStore layout (slots, shards, sliced cleanup)', () => {
     for (let i = 0; i < count; i++) {
       const username = users[i % users.length]!
       const digest = digestToken(generateToken(username))
-      await store.issue(digest, username, now)
+      await store.issue(digest, username, LAPTOP, now)
       into.set(digest, username)
     }
   }
@@ -184,7 +185,7 @@ describe('MemoryTokenStore layout (slots, shards, sliced cleanup)', () => {
     for (const username of users) expect(await store.revokeAllForUser(username)).toBe(1000)
     expect(await store.size()).toBe(0)
     const last = digestToken(generateToken('ada@example.com'))
-    await store.issue(last, 'ada@example.com', clock.now())
+    await store.issue(last, 'ada@example.com', LAPTOP, clock.now())
     expect(await store.reinflate(last, clock.now())).toMatchObject({ username: 'ada@example.com', refreshCount: 1 })
     expect(await store.listForUser('ada@example.com', clock.now())).toHaveLength(1)
   })

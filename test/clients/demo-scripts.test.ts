@@ -43,7 +43,7 @@ const SCRIPTS = [
 
 // HTTPie starts a Python process for each step, which a busy machine makes slow.
 describe.each(SCRIPTS)('scripts/$script', { timeout: 60_000 }, ({ script, command, skip }) => {
-  it.skipIf(skip)('walks the story: login, data with each header, sessions, expiry, logout', async () => {
+  it.skipIf(skip)('walks the story: login, data with each header, sessions on two devices and one ended, expiry, logout', async () => {
     const started = Date.now()
     const { code, stdout, stderr } = await runScript(script, { BASE_URL: await shortTtlServer() })
 
@@ -51,10 +51,14 @@ describe.each(SCRIPTS)('scripts/$script', { timeout: 60_000 }, ({ script, comman
     expect(code, stdout + stderr).toBe(0)
     expect(stdout).toContain('Read data with Authorization: Bearer')
     expect(stdout).toContain('Read data with the token header')
+    expect(stdout).toContain('Log in on a second device')
+    expect(stdout).toContain('List the sessions, told apart by device')
+    expect(stdout).toContain('End the second device\'s session')
+    expect(stdout).toContain('Read data with the ended session\'s token')
     expect(stdout).toContain('leaving the token unused for 4 s (its idle lifetime is 3 s)')
     expect(stdout).toContain('Read data with the expired token')
     expect(stdout).toContain('Log out')
-    expect(stdout).toMatch(/All 9 steps answered as expected\.\n$/)
+    expect(stdout).toMatch(/All 12 steps answered as expected\.\n$/)
     // It waited out the idle lifetime: expiresIn + 1 seconds.
     expect(Date.now() - started).toBeGreaterThanOrEqual(4000)
   })
@@ -81,7 +85,7 @@ describe.each(SCRIPTS)('scripts/$script', { timeout: 60_000 }, ({ script, comman
     const trusted = await runScript(script, { BASE_URL: baseUrl, CA_FILE: certFile })
     expect(trusted.stderr, trusted.stdout).not.toMatch(/FAILED/)
     expect(trusted.code, trusted.stdout + trusted.stderr).toBe(0)
-    expect(trusted.stdout).toMatch(/All 9 steps answered as expected\.\n$/)
+    expect(trusted.stdout).toMatch(/All 12 steps answered as expected\.\n$/)
     // Each step shows the option, as a person would type it.
     expect(trusted.stdout).toContain(command === 'curl' ? `$ curl --cacert ${certFile} ` : `$ http --verify=${certFile} `)
   })

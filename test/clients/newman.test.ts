@@ -83,6 +83,10 @@ describe('the Postman collection', () => {
     expect(statusOf('Login on the original path (POST /login)')).toBe(200)
     expect(statusOf('Logout all')).toBe(204)
     expect(statusOf('Data with the second session after logout-all')).toBe(401)
+    // One session ended by its id, the other device's: its token was refused, and the id then unknown.
+    expect(statusOf('End the other device\'s session')).toBe(204)
+    expect(statusOf('Data with the ended session\'s token')).toBe(401)
+    expect(statusOf('End the same session again')).toBe(404)
   })
 
   it('fails the run when a Postman test fails', { timeout: 60_000 }, async () => {

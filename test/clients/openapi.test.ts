@@ -53,7 +53,7 @@ interface RouteSchema {
 /** The routes of the contract that clients call (the original paths are rewrites of two of them). */
 const CONTRACT_ROUTES = [
   'GET /health', 'GET /health/ready',
-  'POST /auth/login', 'POST /auth/logout', 'POST /auth/logout-all', 'GET /auth/sessions',
+  'POST /auth/login', 'POST /auth/logout', 'POST /auth/logout-all', 'GET /auth/sessions', 'DELETE /auth/sessions/{id}',
   'GET /business/data'
 ]
 
@@ -168,6 +168,7 @@ describe('the OpenAPI document', () => {
     expect(document.paths['/auth/logout']?.post?.security).toEqual(either)
     expect(document.paths['/auth/logout-all']?.post?.security).toEqual(either)
     expect(document.paths['/auth/sessions']?.get?.security).toEqual(either)
+    expect(document.paths['/auth/sessions/{id}']?.delete?.security).toEqual(either)
     expect(document.paths['/auth/login']?.post?.security).toBeUndefined()
   })
 })

@@ -29,6 +29,10 @@ interface PageOutcome {
   login?: number
   data?: { status: number, body: unknown }
   refused?: { status: number, challenge: string | null }
+  /** The page's own session as GET /auth/sessions lists it, then ended with DELETE, then its token refused. */
+  session?: { userAgent: string | null, current: boolean }
+  ended?: number
+  afterEnd?: number
 }
 
 /** The page's script: what a single-page app does, its outcome left in `window.outcome`. */
@@ -45,10 +49,16 @@ function pageHtml (apiUrl: string): string {
         const { token } = await login.json()
         const data = await fetch(api + '/business/data', { headers: { Authorization: 'Bearer ' + token } })
         const refused = await fetch(api + '/business/data', { headers: { token: 'x'.repeat(32) } })
+        const { sessions } = await (await fetch(api + '/auth/sessions', { headers: { Authorization: 'Bearer ' + token } })).json()
+        const ended = await fetch(api + '/auth/sessions/' + sessions[0].id, { method: 'DELETE', headers: { Authorization: 'Bearer ' + token } })
+        const afterEnd = await fetch(api + '/business/data', { headers: { Authorization: 'Bearer ' + token } })
         return {
           login: login.status,
           data: { status: data.status, body: await data.json() },
-          refused: { status: refused.status, challenge: refused.headers.get('WWW-Authenticate') }
+          refused: { status: refused.status, challenge: refused.headers.get('WWW-Authenticate') },
+          session: { userAgent: sessions[0].userAgent, current: sessions[0].current },
+          ended: ended.status,
+          afterEnd: afterEnd.status
         }
       } catch (err) {
         return { error: String(err) }
@@ -108,7 +118,7 @@ describe.skipIf(skipWithout('chromium', 'the CORS browser test'))('a page on ano
     return { outcome, console: messages }
   }
 
-  it('logs in and reads /business/data with fetch from an allowed origin, after real preflights', async () => {
+  it('logs in, reads /business/data and ends its session with fetch from an allowed origin, after real preflights', async () => {
     // The page's port is chosen first: the service must know the page's origin.
     const pagePort = await freePort()
     const api = await serveApi(`http://127.0.0.1:${pagePort}`)
@@ -120,10 +130,17 @@ describe.skipIf(skipWithout('chromium', 'the CORS browser test'))('a page on ano
       login: 200,
       data: { status: 200, body: { data: expect.objectContaining({ user: DEMO_USERNAME }) } },
       // A refusal is readable too, with its exposed WWW-Authenticate.
-      refused: { status: 401, challenge: 'Bearer error="invalid_token"' }
+      refused: { status: 401, challenge: 'Bearer error="invalid_token"' },
+      // The session records the browser's own User-Agent; DELETE ends it, and its token is dead.
+      session: { userAgent: expect.stringContaining('Chrome/'), current: true },
+      ended: 204,
+      afterEnd: 401
     })
-    // The browser asked first: JSON bodies and token headers are not "simple" requests.
-    expect(api.requests()).toEqual(expect.arrayContaining(['OPTIONS /auth/login', 'POST /auth/login', 'OPTIONS /business/data', 'GET /business/data']))
+    // The browser asked first: JSON bodies and token headers are not "simple" requests, nor is DELETE.
+    expect(api.requests()).toEqual(expect.arrayContaining([
+      'OPTIONS /auth/login', 'POST /auth/login', 'OPTIONS /business/data', 'GET /business/data',
+      expect.stringMatching(/^OPTIONS \/auth\/sessions\/[A-Za-z0-9_-]{16}$/), expect.stringMatching(/^DELETE \/auth\/sessions\//)
+    ]))
   })
 
   it('cannot call the API from an origin that CORS_ORIGINS does not list: fetch fails, the login is never sent', async () => {

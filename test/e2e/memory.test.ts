@@ -6,6 +6,7 @@ import { policyFromSeconds } from '../../src/tokens/lifetime.js'
 import { MemoryTokenStore } from '../../src/tokens/memory-token-store.js'
 import { digestToken, generateToken } from '../../src/tokens/token.js'
 import { buildTestApp, getData, loginToken } from '../helpers/build-app.js'
+import { LAPTOP } from '../helpers/devices.js'
 import { PROJECT_ROOT } from '../helpers/server-process.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { ChurnReport } from './fixtures/memory-churn.js'
@@ -59,7 +60,7 @@ describe('memory use of the token store', () => {
     // A few real logins (argon2 is slow), then volume straight into the same store.
     const tokens = [await loginToken(app), await loginToken(app), await loginToken(app)]
     expect((await getData(app, tokens[0]!)).statusCode).toBe(200)
-    for (let i = 0; i < 20_000; i++) await store.issue(digestToken(generateToken(`user${i % 100}@example.com`)), `user${i % 100}@example.com`, clock.now())
+    for (let i = 0; i < 20_000; i++) await store.issue(digestToken(generateToken(`user${i % 100}@example.com`)), `user${i % 100}@example.com`, LAPTOP, clock.now())
     expect(await store.size()).toBe(20_003)
 
     clock.advanceSeconds(2)

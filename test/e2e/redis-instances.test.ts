@@ -45,6 +45,23 @@ describe.skipIf(skipWithoutRedis('the two-instance tests'))('two instances shari
     expect((await b.data(token)).status).toBe(401)
   })
 
+  it('see a session ended on one instance, by its id from the list, dead on both at once', async () => {
+    const { a, b } = await startTwoInstances()
+    const phone = (await a.call('POST', '/auth/login', {
+      body: { username: DEMO_USERNAME, password: DEMO_PASSWORD }, headers: { 'user-agent': 'phone app/1.0' }
+    })).body.token
+    const laptop = (await b.login(DEMO_USERNAME, DEMO_PASSWORD)).body.token
+    expect((await b.data(phone)).status).toBe(200)
+
+    const listed: Array<{ id: string, userAgent: string | null, address: string }> = (await b.sessions(laptop)).body.sessions
+    const phoneSession = listed.find((session) => session.userAgent === 'phone app/1.0')
+    expect(phoneSession).toMatchObject({ address: '127.0.0.1' })
+    expect((await b.endSession(laptop, phoneSession!.id)).status).toBe(204)
+    for (const client of [a, b]) expect((await client.data(phone)).status).toBe(401)
+    expect((await a.data(laptop)).status).toBe(200)
+    expect((await a.endSession(laptop, phoneSession!.id)).status).toBe(404)
+  })
+
   it('see logout-all on one instance kill the user\'s tokens on both', async () => {
     const { a, b } = await startTwoInstances()
     const fromA = (await a.login(DEMO_USERNAME, DEMO_PASSWORD)).body.token

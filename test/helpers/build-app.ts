@@ -60,13 +60,22 @@ export async function buildTestApp (options: TestAppOptions = {}): Promise<TestA
   }
 }
 
-export function login (app: FastifyInstance, username = DEMO_USERNAME, password = DEMO_PASSWORD): Promise<LightMyRequestResponse> {
-  return app.inject({ method: 'POST', url: '/auth/login', payload: { username, password } })
+/**
+ * Where a login comes from: its headers (light-my-request sends `User-Agent: lightMyRequest`
+ * unless told otherwise; `undefined` sends none) and its socket's address (127.0.0.1).
+ */
+export interface LoginOrigin {
+  headers?: Record<string, string | undefined>
+  remoteAddress?: string
+}
+
+export function login (app: FastifyInstance, username = DEMO_USERNAME, password = DEMO_PASSWORD, { headers, remoteAddress }: LoginOrigin = {}): Promise<LightMyRequestResponse> {
+  return app.inject({ method: 'POST', url: '/auth/login', payload: { username, password }, headers, remoteAddress })
 }
 
 /** Logs the demo user in and returns the token. */
-export async function loginToken (app: FastifyInstance): Promise<string> {
-  const response = await login(app)
+export async function loginToken (app: FastifyInstance, origin: LoginOrigin = {}): Promise<string> {
+  const response = await login(app, DEMO_USERNAME, DEMO_PASSWORD, origin)
   if (response.statusCode !== 200) throw new Error(`login answered ${response.statusCode}: ${response.body}`)
   return response.json<{ token: string }>().token
 }

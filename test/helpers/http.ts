@@ -30,7 +30,8 @@ export function httpClient (baseUrl: string) {
     data: (token: string) => call('GET', '/business/data', { token }),
     sessions: (token: string) => call('GET', '/auth/sessions', { token }),
     logout: (token: string) => call('POST', '/auth/logout', { token }),
-    logoutAll: (token: string) => call('POST', '/auth/logout-all', { token })
+    logoutAll: (token: string) => call('POST', '/auth/logout-all', { token }),
+    endSession: (token: string, id: string) => call('DELETE', `/auth/sessions/${encodeURIComponent(id)}`, { token })
   }
 }
 

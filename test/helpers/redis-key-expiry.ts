@@ -41,9 +41,10 @@ export async function expireSessionsAt (client: RedisClient, keyPrefix: string, 
  */
 export function withRedisKeyExpiry (store: TokenStore, client: RedisClient, keyPrefix: string): TokenStore {
   return {
-    issue: (digest, username, now) => store.issue(digest, username, now),
+    issue: (digest, username, device, now) => store.issue(digest, username, device, now),
     reinflate: (digest, now) => store.reinflate(digest, now),
     revoke: (digest, now) => store.revoke(digest, now),
+    revokeSession: (username, sessionId, now) => store.revokeSession(username, sessionId, now),
     revokeAllForUser: (username) => store.revokeAllForUser(username),
     listForUser: (username, now) => store.listForUser(username, now),
     removeExpired: async (now) => await store.removeExpired(now) + await expireSessionsAt(client, keyPrefix, now),

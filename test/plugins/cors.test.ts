@@ -57,11 +57,28 @@ describe('CORS', () => {
         const answer = await preflight(app, origin, url, method)
         expect(answer.statusCode, `${origin} ${url}`).toBe(204)
         expectAllowed(answer, origin)
-        expect(answer.headers['access-control-allow-methods']).toBe('GET, HEAD, POST')
+        expect(answer.headers['access-control-allow-methods']).toBe('GET, HEAD, POST, DELETE')
         expect(answer.headers['access-control-allow-headers']).toBe('Authorization, token, Content-Type')
         expect(answer.headers['access-control-max-age']).toBe('600')
         expect(answer.body).toBe('')
       }
+    })
+
+    it('lets an allowed origin end one of its user\'s sessions: DELETE passes the preflight', async () => {
+      const { app } = await buildTestApp({ config: { CORS_ORIGINS } })
+      const token = await loginToken(app)
+      const [session] = (await app.inject({ method: 'GET', url: '/auth/sessions', headers: { token } })).json<{ sessions: Array<{ id: string }> }>().sessions
+
+      const answer = await preflight(app, APP_ORIGIN, `/auth/sessions/${session!.id}`, 'DELETE')
+      expect(answer.statusCode).toBe(204)
+      expectAllowed(answer, APP_ORIGIN)
+      expect(answer.headers['access-control-allow-methods']).toBe('GET, HEAD, POST, DELETE')
+      expect(answer.headers['access-control-allow-headers']).toBe('Authorization, token, Content-Type')
+      expect(corsHeaders((await preflight(app, OTHER_ORIGINS[0]!, `/auth/sessions/${session!.id}`, 'DELETE')).headers)).toEqual({})
+
+      const ended = await app.inject({ method: 'DELETE', url: `/auth/sessions/${session!.id}`, headers: { origin: APP_ORIGIN, authorization: `Bearer ${token}` } })
+      expect(ended.statusCode).toBe(204)
+      expectAllowed(ended, APP_ORIGIN)
     })
 
     it('lets an allowed origin read the answers, the headers of a refusal included', async () => {

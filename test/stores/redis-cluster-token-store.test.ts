@@ -4,6 +4,7 @@ import { silentLogger } from '../../src/logger.js'
 import { createRedisClient, dataNodes } from '../../src/redis-client.js'
 import { RedisTokenStore } from '../../src/tokens/redis-token-store.js'
 import { digestToken, generateToken, routingTagOf } from '../../src/tokens/token.js'
+import { LAPTOP } from '../helpers/devices.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { nodeInfo, skipWithoutRedisCluster, startRedisCluster, type TestRedisCluster } from '../helpers/redis-cluster.js'
 import { sessionKeysUnder, withRedisKeyExpiry } from '../helpers/redis-key-expiry.js'
@@ -52,8 +53,8 @@ describe('RedisTokenStore on a Redis Cluster', () => {
     const clock = new FakeClock()
     const users = Array.from({ length: 30 }, (_, i) => `spread${i}@example.com`)
     for (const username of users) {
-      await store.issue(digestToken(generateToken(username)), username, clock.now())
-      await store.issue(digestToken(generateToken(username)), username, clock.now())
+      await store.issue(digestToken(generateToken(username)), username, LAPTOP, clock.now())
+      await store.issue(digestToken(generateToken(username)), username, LAPTOP, clock.now())
     }
     expect(await store.size()).toBe(60)
 
@@ -78,7 +79,7 @@ describe('RedisTokenStore on a Redis Cluster', () => {
     const master = await cluster.masterOf(`{${routingTagOf(username)}}`)
     const waits = async () => Number(/calls=(\d+)/.exec((await nodeInfo(master.port, 'commandstats')).cmdstat_wait ?? '')?.[1] ?? 0)
     const digests = [digestToken(generateToken(username)), digestToken(generateToken(username))]
-    for (const digest of digests) await store.issue(digest, username, clock.now())
+    for (const digest of digests) await store.issue(digest, username, LAPTOP, clock.now())
 
     const before = await waits()
     expect(await store.revoke(digests[0]!, clock.now())).toMatchObject({ username })

@@ -10,7 +10,7 @@ import { skipWithout } from '../helpers/system-binaries.js'
 import { checkAgainstModel, MODEL_POLICY } from './token-store.model.js'
 
 /*
- * Random sequences of issue, reinflate, revoke, revokeAllForUser, removeExpired,
+ * Random sequences of issue, reinflate, revoke, revokeSession, revokeAllForUser, removeExpired,
  * listForUser and clock moves, checked step by step against a plain model of the
  * contract (token-store.model.ts), for each store (a Redis Cluster's run is in
  * redis-cluster-token-store.test.ts, beside its cluster).

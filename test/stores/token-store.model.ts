@@ -1,8 +1,10 @@
 import fc from 'fast-check'
 import { expect } from 'vitest'
+import type { Device } from '../../src/tokens/device.js'
 import type { TokenLifetimePolicy } from '../../src/tokens/lifetime.js'
 import { digestToken, routingTagOf, sessionIdOf } from '../../src/tokens/token.js'
 import type { Session, TokenStore } from '../../src/tokens/token-store.js'
+import { LAPTOP, NO_USER_AGENT, PHONE } from '../helpers/devices.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 
 /*
@@ -19,10 +21,13 @@ export const MODEL_MAX_MS = 120_000
 export const MODEL_POLICY: TokenLifetimePolicy = { idleTtlMs: MODEL_IDLE_MS, maxLifetimeMs: MODEL_MAX_MS }
 
 export const MODEL_USERS = ['ada@example.com', 'bob@example.com', 'eve@example.com'] as const
+/** Few devices, so that many sessions share one (interned) user agent or address, and one has none. */
+const MODEL_DEVICES: Device[] = [LAPTOP, PHONE, NO_USER_AGENT, { userAgent: LAPTOP.userAgent, address: PHONE.address }]
 
 interface ModelToken {
   digest: string
   username: string
+  device: Device
   createdAt: number
   lastUsedAt: number
   expiresAt: number
@@ -50,6 +55,7 @@ function sessionOf (token: ModelToken): Session {
   return {
     id: sessionIdOf(token.digest),
     username: token.username,
+    ...token.device,
     createdAt: token.createdAt,
     lastUsedAt: token.lastUsedAt,
     expiresAt: token.expiresAt,
@@ -100,7 +106,7 @@ async function expectSameState (model: TokenStoreModel, real: RealTokenStore): P
 type StoreCommand = fc.AsyncCommand<TokenStoreModel, RealTokenStore>
 
 class IssueCommand implements StoreCommand {
-  constructor (readonly username: string) {}
+  constructor (readonly username: string, readonly device: Device) {}
   check = () => true
   async run (model: TokenStoreModel, real: RealTokenStore): Promise<void> {
     const digest = digestFor(String(model.issued.length), this.username)
@@ -108,17 +114,18 @@ class IssueCommand implements StoreCommand {
     const token: ModelToken = {
       digest,
       username: this.username,
+      device: this.device,
       createdAt: model.now,
       lastUsedAt: model.now,
       expiresAt: expiryAfter(model.now, model.now),
       refreshCount: 0
     }
     model.tokens.set(digest, token)
-    expect(await real.store.issue(digest, this.username, real.clock.now())).toEqual(sessionOf(token))
+    expect(await real.store.issue(digest, this.username, this.device, real.clock.now())).toEqual(sessionOf(token))
     await expectSameState(model, real)
   }
 
-  toString = () => `issue(${this.username})`
+  toString = () => `issue(${this.username}, ${JSON.stringify(this.device)})`
 }
 
 class ReinflateCommand implements StoreCommand {
@@ -171,6 +178,30 @@ class RevokeCommand implements StoreCommand {
   }
 
   toString = () => `revoke(${showRef(this.ref)})`
+}
+
+/**
+ * A user ends a session by its public id: the id of a token (theirs, another user's, or
+ * one never issued), or its digest, which is not an id. `username` null: the token's own
+ * user. Only the user's own live session with that id ends; one met expired is dropped,
+ * as every lookup drops it.
+ */
+class RevokeSessionCommand implements StoreCommand {
+  constructor (readonly username: string | null, readonly ref: TokenRef, readonly byDigest: boolean) {}
+  check = () => true
+  async run (model: TokenStoreModel, real: RealTokenStore): Promise<void> {
+    const digest = resolve(model, this.ref)
+    const token = model.tokens.get(digest)
+    const username = this.username ?? token?.username ?? MODEL_USERS[0]
+    const own = token !== undefined && token.username === username && !this.byDigest
+    const expected = own && isLive(token, model.now)
+    if (own) model.tokens.delete(digest)
+    const sessionId = this.byDigest ? digest : sessionIdOf(digest)
+    expect(await real.store.revokeSession(username, sessionId, real.clock.now())).toBe(expected)
+    await expectSameState(model, real)
+  }
+
+  toString = () => `revokeSession(${this.username ?? 'its user'}, ${this.byDigest ? 'the digest of ' : ''}${showRef(this.ref)})`
 }
 
 class RevokeAllCommand implements StoreCommand {
@@ -265,6 +296,7 @@ export interface ModelCommandOptions {
 /** Random command sequences over a few users, known and unknown digests, and clock moves up to 40 s. */
 export function tokenStoreCommands ({ resolutionMs, maxCommands = 60 }: ModelCommandOptions) {
   const user = fc.constantFrom(...MODEL_USERS)
+  const device = fc.constantFrom(...MODEL_DEVICES)
   const ref: fc.Arbitrary<TokenRef> = fc.oneof(
     { weight: 6, arbitrary: fc.nat({ max: 3 }).map((index) => ({ known: true, index })) },
     { weight: 2, arbitrary: fc.nat({ max: 50 }).map((index) => ({ known: true, index })) },
@@ -282,11 +314,14 @@ export function tokenStoreCommands ({ resolutionMs, maxCommands = 60 }: ModelCom
   )
   const offset = fc.constantFrom(-resolutionMs, 0, resolutionMs)
   return fc.commands<TokenStoreModel, RealTokenStore, false>([
-    user.map((username) => new IssueCommand(username)),
-    user.map((username) => new IssueCommand(username)),
+    fc.tuple(user, device).map(([username, d]) => new IssueCommand(username, d)),
+    fc.tuple(user, device).map(([username, d]) => new IssueCommand(username, d)),
     ref.map((r) => new ReinflateCommand(r)),
     ref.map((r) => new ReinflateCommand(r)),
     ref.map((r) => new RevokeCommand(r)),
+    // Mostly its own user asking by the id; sometimes another user, or the digest instead of the id.
+    fc.tuple(fc.option(user, { freq: 2 }), ref, fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }))
+      .map(([username, r, byDigest]) => new RevokeSessionCommand(username, r, byDigest)),
     user.map((username) => new RevokeAllCommand(username)),
     fc.constant(new RemoveExpiredCommand()),
     fc.constant(new RemoveExpiredCommand()),

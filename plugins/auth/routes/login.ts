@@ -3,6 +3,7 @@ import type { FastifyError } from 'fastify'
 import type { Clock } from '../../../src/clock.js'
 import { LimiterFullError } from '../../../src/concurrency-limiter.js'
 import { StoreUnavailableError } from '../../../src/store-unavailable-error.js'
+import { deviceOf } from '../../../src/tokens/device.js'
 import { expiresInSeconds } from '../../../src/tokens/lifetime.js'
 import { digestToken, generateToken } from '../../../src/tokens/token.js'
 import type { TokenStore } from '../../../src/tokens/token-store.js'
@@ -80,7 +81,8 @@ const login: FastifyPluginAsyncTypebox<LoginOptions> = async (fastify, { tokenSt
     await perUsername.giveBack(throttleKey, clock.now())
     const token = generateToken(result.user.username)
     const now = clock.now()
-    const session = await tokenStore.issue(digestToken(token), result.user.username, now)
+    const device = deviceOf(request.headers['user-agent'], request.ip)
+    const session = await tokenStore.issue(digestToken(token), result.user.username, device, now)
     metrics.countLogin('success')
     request.log.info({ username: session.username, session: session.id }, 'login succeeded')
     reply.header('cache-control', 'no-store')

@@ -27,6 +27,8 @@ const sessions: FastifyPluginAsyncTypebox<SessionsOptions> = async (fastify, { t
 function summaryOf (session: Session, currentId: string): SessionSummary {
   return {
     id: session.id,
+    userAgent: session.userAgent,
+    address: session.address,
     createdAt: new Date(session.createdAt).toISOString(),
     lastUsedAt: new Date(session.lastUsedAt).toISOString(),
     expiresAt: new Date(session.expiresAt).toISOString(),

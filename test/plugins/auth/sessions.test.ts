@@ -2,9 +2,12 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { describe, expect, it } from 'vitest'
 import { expectChallenge } from '../../helpers/answers.js'
 import { buildTestApp, loginToken } from '../../helpers/build-app.js'
+import { LAPTOP, NO_USER_AGENT, PHONE } from '../../helpers/devices.js'
 
 interface SessionBody {
   id: string
+  userAgent: string | null
+  address: string
   createdAt: string
   lastUsedAt: string
   expiresAt: string
@@ -32,15 +35,17 @@ describe('GET /auth/sessions', () => {
     expect(Object.keys(body)).toEqual(['sessions'])
     expect(body.sessions).toHaveLength(2)
     for (const session of body.sessions) {
-      expect(Object.keys(session).sort()).toEqual(['createdAt', 'current', 'expiresAt', 'id', 'lastUsedAt', 'refreshCount'])
+      expect(Object.keys(session).sort()).toEqual(['address', 'createdAt', 'current', 'expiresAt', 'id', 'lastUsedAt', 'refreshCount', 'userAgent'])
     }
     const iso = (offsetSeconds: number) => new Date(start + offsetSeconds * 1000).toISOString()
+    // light-my-request's own User-Agent and socket address.
+    const device = { userAgent: 'lightMyRequest', address: '127.0.0.1' }
     expect(body.sessions[0]).toEqual({
-      id: expect.any(String), createdAt: iso(0), lastUsedAt: iso(0), expiresAt: iso(30), refreshCount: 0, current: false
+      id: expect.any(String), ...device, createdAt: iso(0), lastUsedAt: iso(0), expiresAt: iso(30), refreshCount: 0, current: false
     })
     // The request validated (and so reinflated) its own token.
     expect(body.sessions[1]).toEqual({
-      id: expect.any(String), createdAt: iso(5), lastUsedAt: iso(10), expiresAt: iso(40), refreshCount: 1, current: true
+      id: expect.any(String), ...device, createdAt: iso(5), lastUsedAt: iso(10), expiresAt: iso(40), refreshCount: 1, current: true
     })
     expect(body.sessions[0]?.createdAt).toBe('2026-01-01T00:00:00.000Z')
     expect(first).not.toBe(second)
@@ -83,6 +88,42 @@ describe('GET /auth/sessions', () => {
     }
     expect(JSON.stringify(firstList)).not.toContain(tokens[0])
     expect(JSON.stringify(firstList)).not.toContain(tokens[1])
+  })
+
+  it('tells the sessions apart by device: the User-Agent and client address of each login', async () => {
+    const { app, clock } = await buildTestApp()
+    const laptop = await loginToken(app, { headers: { 'user-agent': LAPTOP.userAgent! }, remoteAddress: LAPTOP.address })
+    clock.advanceSeconds(1)
+    await loginToken(app, { headers: { 'user-agent': PHONE.userAgent! }, remoteAddress: PHONE.address })
+    clock.advanceSeconds(1)
+    await loginToken(app, { headers: { 'user-agent': undefined }, remoteAddress: NO_USER_AGENT.address })
+    clock.advanceSeconds(1)
+    await loginToken(app, { headers: { 'user-agent': '' } })
+
+    const list = (await sessions(app, laptop)).json<{ sessions: SessionBody[] }>().sessions
+    expect(list.map(({ userAgent, address, current }) => ({ userAgent, address, current }))).toEqual([
+      { ...LAPTOP, current: true },
+      { ...PHONE, current: false },
+      { userAgent: null, address: NO_USER_AGENT.address, current: false },
+      { userAgent: null, address: '127.0.0.1', current: false }
+    ])
+  })
+
+  it('keeps the first 512 characters of a longer User-Agent', async () => {
+    const { app } = await buildTestApp()
+    const token = await loginToken(app, { headers: { 'user-agent': `Mozilla/5.0 ${'x'.repeat(5000)}` } })
+    const [session] = (await sessions(app, token)).json<{ sessions: SessionBody[] }>().sessions
+    expect(session?.userAgent).toBe(`Mozilla/5.0 ${'x'.repeat(500)}`)
+  })
+
+  it('records the client address that TRUST_PROXY gives, not the proxy\'s, and ignores X-Forwarded-For otherwise', async () => {
+    const behindProxy = await buildTestApp({ config: { TRUST_PROXY: '127.0.0.1' } })
+    const direct = await buildTestApp()
+    for (const [{ app }, address] of [[behindProxy, '198.51.100.9'], [direct, '127.0.0.1']] as const) {
+      const token = await loginToken(app, { headers: { 'x-forwarded-for': '198.51.100.9' } })
+      const [session] = (await sessions(app, token)).json<{ sessions: SessionBody[] }>().sessions
+      expect(session?.address).toBe(address)
+    }
   })
 
   it('leaves out expired tokens', async () => {

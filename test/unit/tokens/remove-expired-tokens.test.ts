@@ -3,6 +3,7 @@ import { policyFromSeconds } from '../../../src/tokens/lifetime.js'
 import { MemoryTokenStore } from '../../../src/tokens/memory-token-store.js'
 import { removeExpiredTokens } from '../../../src/tokens/remove-expired-tokens.js'
 import { digestToken, generateToken } from '../../../src/tokens/token.js'
+import { LAPTOP } from '../../helpers/devices.js'
 import { FakeClock } from '../../helpers/fake-clock.js'
 
 /** The domain's Logger, recording its calls. */
@@ -13,10 +14,10 @@ function fakeLogger () {
 describe('removeExpiredTokens', () => {
   async function storeWithTokens (clock: FakeClock) {
     const store = new MemoryTokenStore(policyFromSeconds(30, 86400))
-    await store.issue(digestToken(generateToken('ada@example.com')), 'ada@example.com', clock.now())
-    await store.issue(digestToken(generateToken('ada@example.com')), 'ada@example.com', clock.now())
+    await store.issue(digestToken(generateToken('ada@example.com')), 'ada@example.com', LAPTOP, clock.now())
+    await store.issue(digestToken(generateToken('ada@example.com')), 'ada@example.com', LAPTOP, clock.now())
     clock.advanceSeconds(20)
-    await store.issue(digestToken(generateToken('alan@example.com')), 'alan@example.com', clock.now())
+    await store.issue(digestToken(generateToken('alan@example.com')), 'alan@example.com', LAPTOP, clock.now())
     return store
   }
 
@@ -73,7 +74,7 @@ describe('removeExpiredTokens', () => {
     const clock = new FakeClock()
     const store = new MemoryTokenStore(policyFromSeconds(30, 86400))
     const token = generateToken('ada@example.com')
-    await store.issue(digestToken(token), 'ada@example.com', clock.now())
+    await store.issue(digestToken(token), 'ada@example.com', LAPTOP, clock.now())
     clock.advanceSeconds(30)
     const log = fakeLogger()
     await removeExpiredTokens(store, clock, log)
