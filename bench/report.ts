@@ -65,6 +65,8 @@ export function checkTargets (results: Omit<BenchResults, 'targets'>): TargetChe
   const largest = memory?.samples.at(-1)
   return [
     check('bare/data: CPU of /health ÷ CPU of /business/data', ratio(cpu(throughput?.health), cpu(throughput?.data)), '>= 0.40', (v) => v >= 0.40),
+    check('CPU of /health ÷ CPU of the bare Fastify route', ratio(cpu(throughput?.health), cpu(throughput?.bareFastify)), '<= 1.30', (v) => v <= 1.30),
+    check('CPU of /business/data ÷ CPU of the @fastify/session route', ratio(cpu(throughput?.data), cpu(throughput?.fastifySession)), '<= 1.25', (v) => v <= 1.25),
     check('loopback HTTP ÷ inject: CPU of /business/data', ratio(cpu(throughput?.dataOverHttp), cpu(throughput?.data)), '>= 1.15', (v) => v >= 1.15),
     check('login rate ÷ raw argon2 verification rate', ratio(login?.login.requestsPerSecond, login?.argon2.perSecond), '>= 0.90', (v) => v >= 0.90),
     check(`bytes per live token, device included, at ${largest?.tokens ?? 'n/a'} tokens (${largest?.userAgents ?? 'n/a'} user agents, ${largest?.addresses ?? 'n/a'} addresses)`,
@@ -74,6 +76,15 @@ export function checkTargets (results: Omit<BenchResults, 'targets'>): TargetChe
     check('/business/data p99 under the login flood ÷ p99 alone', ratio(flood?.underFlood.p99Ms, flood?.alone.p99Ms), '<= 5', (v) => v <= 5),
     check('Redis CPU per validation ÷ GET + PEXPIRE', ratio(redis?.validation.cpuMicrosPerOperation, redis?.floor.cpuMicrosPerOperation), '<= 1.5', (v) => v <= 1.5)
   ]
+}
+
+/** Each throughput load beside the two peers, as ratios of server CPU per request. */
+function peersTable ({ health, data, dataOverHttp, bareFastify, fastifySession }: ThroughputResult): string {
+  const rows = [bareFastify, health, fastifySession, data, dataOverHttp].map((load) => [
+    load.name, fixed(load.cpuMicrosPerRequest), fixed(load.requestsPerSecond, 0), fixed(load.p99Ms, 2),
+    fixed(ratio(cpu(load), cpu(bareFastify)), 2), fixed(ratio(cpu(load), cpu(fastifySession)), 2)
+  ])
+  return table(['server, route', 'server CPU µs/req', 'req/s', 'p99 ms', 'CPU ÷ bare Fastify', 'CPU ÷ @fastify/session'], rows)
 }
 
 /** The whole report, as Markdown that also reads as plain text. */
@@ -90,6 +101,8 @@ export function formatReport (results: BenchResults): string {
     const { health, data, dataOverHttp } = results.throughput
     out.push('', '## Throughput (server CPU read from /proc/<pid>/stat around each measured run)', '')
     out.push(table(LOAD_HEADER, [health, data, dataOverHttp].map(loadRow)))
+    out.push('', '## The service against its peers (bench/peers; the same rounds, medians by CPU)', '')
+    out.push(peersTable(results.throughput))
   }
   if (results.login !== undefined) {
     const { login, argon2 } = results.login

@@ -56,9 +56,11 @@ async function main (options: BenchOptions): Promise<BenchResults> {
   }
   started = performance.now()
   try {
-    const [real, peer, loginServer] = await Promise.all([
+    const [real, httpBoundary, bareFastify, fastifySession, loginServer] = await Promise.all([
       wants('throughput') ? start({ name: 'server', kind: 'real' }) : undefined,
       wants('throughput') ? start({ name: 'server-http-boundary', kind: 'http-boundary' }) : undefined,
+      wants('throughput') ? start({ name: 'peer-bare-fastify', kind: 'bare-fastify' }) : undefined,
+      wants('throughput') ? start({ name: 'peer-fastify-session', kind: 'fastify-session' }) : undefined,
       wants('login') || wants('flood') ? start({ name: 'server-login', kind: 'real', env: UNTHROTTLED_LOGIN }) : undefined
     ])
     process.stderr.write(`bench: servers started in ${((performance.now() - started) / 1000).toFixed(1)} s\n`)
@@ -78,7 +80,7 @@ async function main (options: BenchOptions): Promise<BenchResults> {
     }
 
     await attempt('throughput', async () => {
-      results.throughput = await scenarios.throughput(real!, peer!, options)
+      results.throughput = await scenarios.throughput({ real: real!, httpBoundary: httpBoundary!, bareFastify: bareFastify!, fastifySession: fastifySession! }, options)
       return loadErrors(...results.throughput.rounds.flat())
     })
     await attempt('login', async () => {
@@ -137,7 +139,7 @@ const results = await main(options)
 process.stdout.write(formatReport(results) + '\n')
 if (options.profile !== undefined) {
   process.stdout.write(`\n## CPU profiles (${resolve(options.profile)})\n`)
-  for (const name of ['server', 'server-http-boundary', 'server-login', 'server-redis']) {
+  for (const name of ['server', 'server-http-boundary', 'peer-bare-fastify', 'peer-fastify-session', 'server-login', 'server-redis']) {
     const file = mainThreadProfile(join(resolve(options.profile), name))
     const summary = file === undefined ? undefined : summarizeProfile(file)
     if (summary !== undefined) process.stdout.write(`\n### ${name} (${file})\n\n${summary}\n`)

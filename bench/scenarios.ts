@@ -31,6 +31,9 @@ export interface ThroughputResult {
   health: NamedLoad
   data: NamedLoad
   dataOverHttp: NamedLoad
+  /** The peers (bench/peers): a bare Fastify route, and a @fastify/session check. */
+  bareFastify: NamedLoad
+  fastifySession: NamedLoad
   /** Every round of each, for the record (the table shows the medians). */
   rounds: NamedLoad[][]
 }
@@ -71,29 +74,42 @@ function median (loads: LoadResult[], name: string): NamedLoad {
   return { name, ...byCpu[Math.floor((byCpu.length - 1) / 2)]! }
 }
 
+/** The servers of the throughput scenarios: the service, and its peers. */
+export interface ThroughputServers {
+  real: BenchServer
+  /** The same app, business reaching auth over loopback HTTP (bench/fixtures). */
+  httpBoundary: BenchServer
+  bareFastify: BenchServer
+  fastifySession: BenchServer
+}
+
 /**
- * GET /health (the ceiling), GET /business/data through inject, and the same through
- * loopback HTTP (the peer server), each after a warm-up, with the same connections and
- * requests, in `rounds` rounds taken in turn; each one's median round by CPU per request.
+ * GET /health (the ceiling), GET /business/data through inject, the same through
+ * loopback HTTP (the peer server), and the two peers of bench/peers: a bare Fastify
+ * route and a @fastify/session check (the session cookie of one login on each request).
+ * Each after a warm-up, with the same connections and requests, in `rounds` rounds
+ * taken in turn; each one's median round by CPU per request.
  */
-export async function throughput (real: BenchServer, peer: BenchServer, options: BenchOptions): Promise<ThroughputResult> {
-  const realToken = await real.login()
-  const peerToken = await peer.login()
+export async function throughput (servers: ThroughputServers, options: BenchOptions): Promise<ThroughputResult> {
+  const realToken = await servers.real.login()
+  const peerToken = await servers.httpBoundary.login()
+  const sessionCookie = await servers.fastifySession.sessionCookie()
   const load = { connections: options.connections, amount: options.requests, warmup: options.warmup }
+  const scenarios: Array<[keyof Omit<ThroughputResult, 'rounds'>, string, BenchServer, Request]> = [
+    ['health', 'GET /health', servers.real, { path: '/health' }],
+    ['data', 'GET /business/data (inject)', servers.real, { path: '/business/data', headers: bearer(realToken) }],
+    ['dataOverHttp', 'GET /business/data (loopback HTTP)', servers.httpBoundary, { path: '/business/data', headers: bearer(peerToken) }],
+    ['bareFastify', 'bare Fastify, GET /health', servers.bareFastify, { path: '/health' }],
+    ['fastifySession', 'Fastify + @fastify/session, GET /data', servers.fastifySession, { path: '/data', headers: { cookie: sessionCookie } }]
+  ]
   const rounds: NamedLoad[][] = []
   for (let round = 0; round < options.rounds; round++) {
-    rounds.push([
-      { name: 'GET /health', ...await measureLoad(real, { path: '/health' }, load) },
-      { name: 'GET /business/data (inject)', ...await measureLoad(real, { path: '/business/data', headers: bearer(realToken) }, load) },
-      { name: 'GET /business/data (loopback HTTP)', ...await measureLoad(peer, { path: '/business/data', headers: bearer(peerToken) }, load) }
-    ])
+    const results: NamedLoad[] = []
+    for (const [, name, server, request] of scenarios) results.push({ name, ...await measureLoad(server, request, load) })
+    rounds.push(results)
   }
-  return {
-    health: median(rounds.map((r) => r[0]!), 'GET /health'),
-    data: median(rounds.map((r) => r[1]!), 'GET /business/data (inject)'),
-    dataOverHttp: median(rounds.map((r) => r[2]!), 'GET /business/data (loopback HTTP)'),
-    rounds
-  }
+  const medians = Object.fromEntries(scenarios.map(([key, name], index) => [key, median(rounds.map((r) => r[index]!), name)]))
+  return { ...medians as Omit<ThroughputResult, 'rounds'>, rounds }
 }
 
 /** Verifications of `password` against `hash` by `concurrency` loops for `seconds`. */

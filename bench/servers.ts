@@ -36,11 +36,24 @@ export function buildIfNeeded (): void {
   execFileSync(process.execPath, [join(PROJECT_ROOT, 'scripts/build-if-needed.mjs')], { cwd: PROJECT_ROOT, stdio: 'inherit' })
 }
 
+/**
+ * What each kind of server runs. `real`: node dist/src/server.js, as npm start runs it.
+ * `http-boundary`: the loopback-HTTP peer (bench/fixtures). `bare-fastify` and
+ * `fastify-session`: the peers of bench/peers, which exist to be beaten.
+ */
+const ENTRIES = {
+  real: [join(PROJECT_ROOT, 'dist/src/server.js')],
+  'http-boundary': ['--import', TSX_LOADER, join(PROJECT_ROOT, 'bench/fixtures/http-boundary-server.ts')],
+  'bare-fastify': ['--import', TSX_LOADER, join(PROJECT_ROOT, 'bench/peers/bare-fastify.ts')],
+  'fastify-session': ['--import', TSX_LOADER, join(PROJECT_ROOT, 'bench/peers/fastify-session.ts')]
+} as const
+
+export type ServerKind = keyof typeof ENTRIES
+
 export interface ServerSpec {
   /** Names the log file (.bench/<name>.log) and the profile. */
   name: string
-  /** `real`: node dist/src/server.js, as npm start runs it. `http-boundary`: the loopback-HTTP peer (bench/fixtures). */
-  kind: 'real' | 'http-boundary'
+  kind: ServerKind
   /** Settings beyond the defaults; the server gets no other environment than PATH, PORT and LOG_LEVEL=info. */
   env?: Record<string, string>
   /** A directory for --cpu-prof, or none. */
@@ -49,13 +62,15 @@ export interface ServerSpec {
 
 export class BenchServer {
   readonly name: string
+  readonly kind: ServerKind
   readonly url: string
   readonly logFile: string
   readonly #child: ChildProcess
   readonly #exited: Promise<number | null>
 
-  private constructor (name: string, url: string, logFile: string, child: ChildProcess, workDir: string) {
+  private constructor (name: string, kind: ServerKind, url: string, logFile: string, child: ChildProcess, workDir: string) {
     this.name = name
+    this.kind = kind
     this.url = url
     this.logFile = logFile
     this.#child = child
@@ -65,7 +80,7 @@ export class BenchServer {
     }))
   }
 
-  /** Starts a server and waits until GET /health answers. */
+  /** Starts a server and waits until it answers HTTP (every kind listens once it is ready). */
   static async start ({ name, kind, env = {}, profileDir }: ServerSpec): Promise<BenchServer> {
     mkdirSync(OUTPUT_DIR, { recursive: true })
     const port = await freePort()
@@ -73,18 +88,15 @@ export class BenchServer {
     const log = openSync(logFile, 'w')
     // A directory per server: Node names each thread's profile CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile.
     const profile = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(resolve(profileDir), name)]
-    const entry = kind === 'real'
-      ? [join(PROJECT_ROOT, 'dist/src/server.js')]
-      : ['--import', TSX_LOADER, join(PROJECT_ROOT, 'bench/fixtures/http-boundary-server.ts')]
     // An empty working directory: no developer's .env reaches the server.
     const workDir = mkdtempSync(join(tmpdir(), 'token-auth-bench-'))
-    const child = spawn(process.execPath, [...profile, ...entry], {
+    const child = spawn(process.execPath, [...profile, ...ENTRIES[kind]], {
       cwd: workDir,
       env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', log, log]
     })
     closeSync(log)
-    const server = new BenchServer(name, `http://127.0.0.1:${port}`, logFile, child, workDir)
+    const server = new BenchServer(name, kind, `http://127.0.0.1:${port}`, logFile, child, workDir)
     await server.#waitUntilServing()
     return server
   }
@@ -103,9 +115,23 @@ export class BenchServer {
 
   /** Logs the demo user in and returns the token. */
   async login (): Promise<string> {
-    const response = await fetch(`${this.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: DEMO_CREDENTIALS })
-    if (response.status !== 200) throw new Error(`${this.name}: login answered ${response.status} ${await response.text()}`)
+    const response = await this.#postCredentials('/auth/login')
     return ((await response.json()) as { token: string }).token
+  }
+
+  /** Logs the demo user in to the @fastify/session peer and returns its session cookie (name=value). */
+  async sessionCookie (): Promise<string> {
+    const response = await this.#postCredentials('/login')
+    const cookie = response.headers.getSetCookie()[0]?.split(';')[0]
+    if (cookie === undefined) throw new Error(`${this.name}: login set no session cookie`)
+    await response.arrayBuffer()
+    return cookie
+  }
+
+  async #postCredentials (path: string): Promise<Response> {
+    const response = await fetch(this.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: DEMO_CREDENTIALS })
+    if (response.status !== 200) throw new Error(`${this.name}: login answered ${response.status} ${await response.text()}`)
+    return response
   }
 
   /** Asks the server to close (as a platform would, SIGTERM) and waits for it to exit; it writes its profile then. */
@@ -121,14 +147,14 @@ export class BenchServer {
     while (Date.now() < deadline) {
       if (this.#child.exitCode !== null) throw new Error(`${this.name} exited at start: ${readFileSync(this.logFile, 'utf8').slice(-2000)}`)
       try {
-        const response = await fetch(`${this.url}/health`)
-        if (response.status === 200) return
+        await (await fetch(`${this.url}/health`)).arrayBuffer()
+        return
       } catch {
         // not listening yet
       }
       await sleep(100)
     }
     this.#child.kill('SIGKILL')
-    throw new Error(`${this.name} did not answer /health within 30 s (log: ${this.logFile})`)
+    throw new Error(`${this.name} did not answer HTTP within 30 s (log: ${this.logFile})`)
   }
 }

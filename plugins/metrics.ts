@@ -26,14 +26,22 @@ declare module 'fastify' {
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
 
 /**
- * The Prometheus registry, shared with every plugin as `fastify.metrics.registry`, and
- * the duration of every HTTP request by route pattern and status; GET /metrics serves
- * the registry when METRICS=true. What a service counts is its own business: the auth
- * service registers its counters here (plugins/auth/metrics.ts). fp, so that the
- * decorator and the request hook reach the encapsulated services registered after it.
+ * The Prometheus registry, shared with every plugin as `fastify.metrics.registry`; with
+ * METRICS=true, GET /metrics serves it, with the process's default metrics and the
+ * duration of every HTTP request by route pattern and status. What a service counts is
+ * its own business: the auth service registers its counters here (plugins/auth/metrics.ts),
+ * and records them whether served or not. fp, so that the decorator and the request hook
+ * reach the encapsulated services registered after it.
  */
 const metrics: FastifyPluginAsyncTypebox = async (fastify) => {
   const registry = new Registry()
+  fastify.decorate('metrics', { registry } satisfies Metrics)
+  fastify.addHook('onClose', async () => { registry.clear() })
+
+  // Unserved, the request durations would cost every request a histogram observation for nobody.
+  if (!fastify.config.METRICS) return
+
+  collectDefaultMetrics({ register: registry })
 
   const requestDuration = new Histogram({
     name: 'http_request_duration_seconds',
@@ -42,8 +50,6 @@ const metrics: FastifyPluginAsyncTypebox = async (fastify) => {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry]
   })
-
-  fastify.decorate('metrics', { registry } satisfies Metrics)
 
   fastify.addHook('onResponse', (request, reply, done) => {
     if (request.routeOptions.config.requestMetrics === false) return done()
@@ -55,12 +61,6 @@ const metrics: FastifyPluginAsyncTypebox = async (fastify) => {
     }, reply.elapsedTime / 1000)
     done()
   })
-
-  fastify.addHook('onClose', async () => { registry.clear() })
-
-  if (!fastify.config.METRICS) return
-
-  collectDefaultMetrics({ register: registry })
 
   fastify.get('/metrics', {
     // A scrape every few seconds is not worth a log line each.

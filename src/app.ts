@@ -36,13 +36,17 @@ const ORIGINAL_PATHS: Record<string, string> = {
 }
 
 /**
- * Headers and fields that carry secrets; pino replaces them wherever a log line would show
- * them. `err.rawPacket` is the raw bytes of a request Node could not parse (headers and
- * body: credentials included), which Fastify's client-error line logs at trace level.
+ * The fields that carry secrets, by name: pino writes `[redacted]` for them wherever a
+ * line holds them. Named paths only: a wildcard (`*.password`) makes pino run its
+ * redactor over every object of every line, the request lines included, which cost
+ * every request (BENCHMARKS.md). A request's headers need no path: the `req`
+ * serializer below writes none. `err.rawPacket` is the raw bytes of a request Node could
+ * not parse (headers and body: credentials included), which Fastify's client-error
+ * line logs at trace level.
  */
 const REDACTED_PATHS = [
-  'req.headers.authorization', 'req.headers.token', 'req.headers.cookie',
-  'password', 'token', 'passwordHash', '*.password', '*.token', '*.passwordHash',
+  'password', 'token', 'passwordHash',
+  'user.password', 'user.token', 'user.passwordHash',
   'err.rawPacket'
 ]
 

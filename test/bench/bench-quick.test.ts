@@ -39,7 +39,7 @@ describe('npm run bench -- --quick', () => {
 
     // Each load ran, and was answered.
     const { throughput, login, flood, memory } = results
-    for (const load of [throughput!.health, throughput!.data, throughput!.dataOverHttp, login!.login, flood!.alone, flood!.underFlood, flood!.flood]) {
+    for (const load of [throughput!.health, throughput!.data, throughput!.dataOverHttp, throughput!.bareFastify, throughput!.fastifySession, login!.login, flood!.alone, flood!.underFlood, flood!.flood]) {
       expect(load.requests, load.name).toBeGreaterThan(0)
       expect(load).toMatchObject({ errors: 0, non2xx: 0 })
     }
@@ -57,7 +57,7 @@ describe('npm run bench -- --quick', () => {
     }
 
     // Every target is reported (met or not, which a quick run cannot tell).
-    expect(results.targets).toHaveLength(8)
+    expect(results.targets).toHaveLength(10)
     expect(output).toContain('## Targets')
   }, 120_000)
 })

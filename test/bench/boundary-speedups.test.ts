@@ -1,4 +1,8 @@
+import { IncomingMessage, ServerResponse } from 'node:http'
+import { Socket } from 'node:net'
+import helmet from 'helmet'
 import { describe, expect, it } from 'vitest'
+import { HELMET_OPTIONS } from '../../plugins/security-headers.js'
 import { policyFromSeconds } from '../../src/tokens/lifetime.js'
 import { MemoryTokenStore } from '../../src/tokens/memory-token-store.js'
 import { digestToken, generateToken } from '../../src/tokens/token.js'
@@ -47,6 +51,56 @@ describe('POST /auth/validateToken, as inject reaches it', () => {
     const data = await getData(app, token)
     expect(data.headers['x-frame-options']).toBe('DENY')
     expect(data.headers['content-security-policy']).toBeDefined()
+  })
+})
+
+describe('the root plugins, at the cost of a bare route', () => {
+  /** What helmet's own middleware sets on a real response, for each request, as @fastify/helmet ran it. */
+  function helmetMiddlewareHeaders (): Record<string, string> {
+    const response = new ServerResponse(new IncomingMessage(new Socket()))
+    helmet(HELMET_OPTIONS)(response.req, response, (err?: unknown) => { if (err !== undefined) throw err })
+    return Object.fromEntries(Object.entries(response.getHeaders()).map(([name, value]) => [name, String(value)]))
+  }
+
+  it('sends every header helmet\'s middleware sets, with its value, on answers, errors and 404s alike', async () => {
+    const expected = helmetMiddlewareHeaders()
+    expect(Object.keys(expected).length).toBeGreaterThanOrEqual(10)
+    const { app } = await buildTestApp()
+    const token = await loginToken(app)
+    for (const answer of [
+      await app.inject({ method: 'GET', url: '/health' }),
+      await getData(app, token),
+      await getData(app, 'not-a-token'),
+      await app.inject({ method: 'POST', url: '/auth/login', headers: { 'content-type': 'application/json' }, payload: '{' }),
+      await app.inject({ method: 'GET', url: '/nowhere' })
+    ]) {
+      expect(answer.headers).toMatchObject(expected)
+    }
+  })
+
+  it('times no request while METRICS is off, and records the auth counters all the same', async () => {
+    const { app } = await buildTestApp()
+    await getData(app, await loginToken(app))
+    const names = (await app.metrics.registry.getMetricsAsJSON()).map((metric) => metric.name)
+    expect(names).not.toContain('http_request_duration_seconds')
+    expect(names).toContain('auth_token_validations_total')
+    const on = await buildTestApp({ config: { METRICS: 'true' } })
+    await on.app.inject({ method: 'GET', url: '/health' })
+    expect(await on.app.metrics.registry.getSingleMetricAsString('http_request_duration_seconds')).toContain('route="/health"')
+  })
+
+  it('redacts the secret fields by name, at the top of a line and in its user, and err.rawPacket', async () => {
+    const testApp = await buildTestApp()
+    const secret = 'a-secret-that-must-not-be-logged'
+    testApp.app.log.info({ token: secret, password: secret, passwordHash: secret }, 'top')
+    testApp.app.log.info({ user: { token: secret, password: secret, passwordHash: secret } }, 'user')
+    testApp.app.log.info({ err: Object.assign(new Error('bad request'), { rawPacket: Buffer.from(secret) }) }, 'client error')
+    expect(testApp.rawLogs()).not.toContain(secret)
+    const lines = testApp.logs.filter((line) => ['top', 'user', 'client error'].includes(line.msg as string))
+    expect(lines).toHaveLength(3)
+    expect(lines[0]).toMatchObject({ token: '[redacted]', password: '[redacted]', passwordHash: '[redacted]' })
+    expect(lines[1]).toMatchObject({ user: { token: '[redacted]', password: '[redacted]', passwordHash: '[redacted]' } })
+    expect(lines[2]).toMatchObject({ err: { message: 'bad request', rawPacket: '[redacted]' } })
   })
 })
 

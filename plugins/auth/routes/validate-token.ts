@@ -26,8 +26,7 @@ const validateToken: FastifyPluginAsyncTypebox<ValidateTokenOptions> = async (fa
     // Every business request costs one of these calls: no per-call pino child unless a line is
     // written, and no security headers on an answer only the business service reads (BENCHMARKS.md).
     childLoggerFactory: warnOnlyChildLogger,
-    helmet: false,
-    config: { requestMetrics: false },
+    config: { securityHeaders: false, requestMetrics: false },
     schema: {
       hide: true,
       body: ValidateTokenRequestSchema,
