@@ -85,6 +85,10 @@ async function servePage (apiUrl: string, port = 0): Promise<string> {
 async function serveApi (corsOrigins: string) {
   const { app, logs } = await buildTestApp({ config: { CORS_ORIGINS: corsOrigins } })
   const url = await listenOnFreePort(app)
+  // Chromium keeps sockets to the service open (a speculative preconnect carries no request,
+  // so the server's close does not count it idle) for as long as the shared browser lives:
+  // drop them before app.close, which this runs ahead of (onTestFinished hooks run last first).
+  onTestFinished(() => { app.server.closeAllConnections() })
   const requests = () => logs
     .filter((line) => line.msg === 'incoming request')
     .map((line) => { const req = line.req as { method: string, url: string }; return `${req.method} ${req.url}` })
