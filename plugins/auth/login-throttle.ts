@@ -68,13 +68,19 @@ export function createLoginThrottle (fastify: FastifyInstance, redis: RedisClien
       } catch (err) {
         throw new StoreUnavailableError(`Login throttle: ${(err as Error).message}`, { cause: err })
       }
-      if (attempt.granted) return
-      const retryIn = expiresInSeconds(attempt.resetsAt, clock.now())
-      reply.header('retry-after', String(retryIn))
-      // Thrown, not sent: the route's onError hook counts it as a throttled login, and the
-      // error handler answers it in Fastify's shape.
-      throw Object.assign(new Error(`Too many login attempts; retry in ${retryIn} seconds`), { statusCode: 429 })
+      if (!attempt.granted) refuseAttempt(reply, attempt, clock.now(), 'Too many login attempts')
     },
     perUsername: counter(config.LOGIN_MAX_PER_USERNAME, 'username:')
   }
+}
+
+/**
+ * Refuses a login whose attempt was not granted: 429 with Retry-After until the window
+ * ends. Thrown, not sent, so that the error handler answers it in Fastify's shape and the
+ * login route's onError hook counts it as a throttled login, whichever budget refused it.
+ */
+export function refuseAttempt (reply: FastifyReply, refused: AttemptTaken, now: number, reason: string): never {
+  const retryIn = expiresInSeconds(refused.resetsAt, now)
+  reply.header('retry-after', String(retryIn))
+  throw Object.assign(new Error(`${reason}; retry in ${retryIn} seconds`), { statusCode: 429 })
 }

@@ -10,7 +10,7 @@ import type { TokenStore } from '../../../src/tokens/token-store.js'
 import type { AuthenticationResult, Authenticator } from '../../../src/users/authenticator.js'
 import { normalizeUsername } from '../../../src/users/user-store.js'
 import { errorResponse, sendError } from '../../shared/errors.js'
-import type { LoginThrottle } from '../login-throttle.js'
+import { refuseAttempt, type LoginThrottle } from '../login-throttle.js'
 import type { AuthMetrics, LoginOutcome } from '../metrics.js'
 import { CredentialsSchema, LoginResponseSchema } from '../schemas.js'
 
@@ -53,12 +53,7 @@ const login: FastifyPluginAsyncTypebox<LoginOptions> = async (fastify, { tokenSt
     const { perUsername } = throttle
     const throttleKey = normalizeUsername(username)
     const attempt = await perUsername.take(throttleKey, clock.now())
-    if (!attempt.granted) {
-      metrics.countLogin('throttled')
-      const retryIn = expiresInSeconds(attempt.resetsAt, clock.now())
-      reply.header('retry-after', String(retryIn))
-      return sendError(reply, 429, `Too many failed logins for this username; retry in ${retryIn} seconds`)
-    }
+    if (!attempt.granted) refuseAttempt(reply, attempt, clock.now(), 'Too many failed logins for this username')
     let result: AuthenticationResult
     try {
       result = await authenticator.authenticate(username, password)
