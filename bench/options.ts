@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 
 /** Every scenario, in the order a run takes them. */
-export const SCENARIOS = ['throughput', 'login', 'flood', 'memory', 'redis'] as const
+export const SCENARIOS = ['throughput', 'inject', 'login', 'flood', 'memory', 'redis'] as const
 export type ScenarioName = typeof SCENARIOS[number]
 
 export interface BenchOptions {
@@ -9,7 +9,7 @@ export interface BenchOptions {
   quick: boolean
   /** Connections of every load, the same for each scenario. */
   connections: number
-  /** Requests of each measured run of the throughput scenarios. */
+  /** Requests of each measured run of the throughput scenarios; calls of each kind per round of the inject scenario. */
   requests: number
   /** Requests of the warm-up before each measured run. */
   warmup: number
@@ -35,7 +35,7 @@ export const USAGE = `npm run bench [-- options]
 
   --quick                a few seconds: every scenario once, tiny loads (timings mean nothing)
   --connections <n>      connections of every load (default 10)
-  --requests <n>         requests per measured run of the throughput scenarios (default 20000)
+  --requests <n>         requests per measured run of the throughput scenarios, calls per round of inject (default 20000)
   --rounds <n>           rounds of the throughput scenarios; medians are reported (default 3)
   --login-seconds <n>    seconds of each login measurement (default 8)
   --flood-seconds <n>    seconds of /business/data alone, then under the login flood (default 8)

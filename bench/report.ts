@@ -1,4 +1,5 @@
 import type { LoadResult } from './load.js'
+import type { InjectReport } from './inject-child.js'
 import type { MemoryReport } from './memory-child.js'
 import type { FloodResult, LoginResult, NamedLoad, RedisResult, ScenarioStatus, ThroughputResult } from './scenarios.js'
 
@@ -26,6 +27,7 @@ export interface BenchResults {
   settings: { connections: number, requests: number, rounds: number, loginSeconds: number, floodSeconds: number, memoryTokens: number[] }
   scenarios: ScenarioStatus[]
   throughput?: ThroughputResult
+  inject?: InjectReport
   login?: LoginResult
   flood?: FloodResult
   memory?: MemoryReport
@@ -87,6 +89,20 @@ function peersTable ({ health, data, dataOverHttp, bareFastify, fastifySession }
   return table(['server, route', 'server CPU µs/req', 'req/s', 'p99 ms', 'CPU ÷ bare Fastify', 'CPU ÷ @fastify/session'], rows)
 }
 
+/** The inject hop taken apart: each layer beside Node's own response, in one process. */
+function injectSection ({ calls, kinds }: InjectReport): string {
+  const floor = kinds[0]?.cpuMicrosPerCall ?? null
+  const rows = kinds.map((kind, index) => [
+    kind.name, fixed(kind.cpuMicrosPerCall), fixed(ratio(kind.cpuMicrosPerCall, floor), 1),
+    index === 0 ? '' : fixed(kind.cpuMicrosPerCall - kinds[index - 1]!.cpuMicrosPerCall),
+    fixed(kind.gcMillisPer1000, 2), fixed(kind.minorGcsPer1000, 2), fixed(kind.majorGcsPer1000, 2)
+  ])
+  return [
+    `## The inject hop taken apart (bench/inject-child.ts: ${calls} calls a round, 10 at a time; medians by CPU)`, '',
+    table(['call', 'CPU µs/call', '÷ ServerResponse', 'µs over the row above', 'GC ms per 1000', 'minor GCs per 1000', 'major GCs per 1000'], rows)
+  ].join('\n')
+}
+
 /** The whole report, as Markdown that also reads as plain text. */
 export function formatReport (results: BenchResults): string {
   const { machine, settings } = results
@@ -104,6 +120,7 @@ export function formatReport (results: BenchResults): string {
     out.push('', '## The service against its peers (bench/peers; the same rounds, medians by CPU)', '')
     out.push(peersTable(results.throughput))
   }
+  if (results.inject !== undefined) out.push('', injectSection(results.inject))
   if (results.login !== undefined) {
     const { login, argon2 } = results.login
     out.push('', `## Login against argon2 alone (same parameters, ${argon2.concurrency} at a time, thread pool of ${argon2.threadPool})`, '')

@@ -83,6 +83,10 @@ async function main (options: BenchOptions): Promise<BenchResults> {
       results.throughput = await scenarios.throughput({ real: real!, httpBoundary: httpBoundary!, bareFastify: bareFastify!, fastifySession: fastifySession! }, options)
       return loadErrors(...results.throughput.rounds.flat())
     })
+    await attempt('inject', async () => {
+      results.inject = await scenarios.inject(options)
+      return 0
+    })
     await attempt('login', async () => {
       results.login = await scenarios.login(loginServer!, options)
       return loadErrors(results.login.login)

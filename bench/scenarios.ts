@@ -6,6 +6,7 @@ import argon2 from 'argon2'
 import { Redis } from 'ioredis'
 import { ARGON2_OPTIONS } from '../src/users/password.js'
 import { concurrentLoads, measureLoad, type LoadResult, type Request } from './load.js'
+import type { InjectReport } from './inject-child.js'
 import type { MemoryReport } from './memory-child.js'
 import type { BenchOptions } from './options.js'
 import { measureRedis, validationCost, type RedisCost, type ValidationCostRound } from './redis-cost.js'
@@ -160,6 +161,14 @@ export async function flood (server: BenchServer, options: BenchOptions): Promis
     underFlood: { name: 'GET /business/data under the login flood', ...underFlood! },
     flood: { name: 'POST /auth/login (the flood)', ...logins! }
   }
+}
+
+/** The inject child (bench/inject-child.ts), in a process of its own: the hop taken apart. */
+export async function inject (options: BenchOptions): Promise<InjectReport> {
+  const { stdout } = await run(process.execPath, [
+    '--import', TSX_LOADER, join(PROJECT_ROOT, 'bench/inject-child.ts'), String(options.requests), String(options.rounds)
+  ], { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH ?? '' }, maxBuffer: 1 << 20 })
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as InjectReport
 }
 
 /** The memory child (bench/memory-child.ts) in a process of its own, with --expose-gc. */

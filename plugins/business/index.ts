@@ -49,8 +49,9 @@ const VALIDATE_TOKEN_HEADERS = { 'content-type': 'application/json' }
  * POST validateTokenUrl through `fastify.inject()`, in its cheapest form (BENCHMARKS.md):
  * the callback API, which skips the promise chain object inject builds otherwise; the
  * body serialized once here, as JSON text; and no validation of these fixed options.
+ * Exported for the benchmark, which times this very call (bench/inject-child.ts).
  */
-function validateThroughInject (fastify: Pick<FastifyInstance, 'inject'>, url: string, token: string): Promise<LightMyRequestResponse> {
+export function validateThroughInject (fastify: Pick<FastifyInstance, 'inject'>, url: string, token: string): Promise<LightMyRequestResponse> {
   const body: ValidateTokenRequest = { token }
   const options: InjectOptions = { method: 'POST', url, headers: VALIDATE_TOKEN_HEADERS, payload: JSON.stringify(body), validate: false }
   return new Promise((resolve, reject) => {
