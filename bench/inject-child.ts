@@ -14,7 +14,10 @@
  *   answers at once: what inject costs before Fastify runs;
  * - Fastify's inject into a bare app whose one route has validateToken's schemas;
  * - this service's validateToken, called exactly as the business service calls it
- *   (`validateThroughInject`), on the app of the compiled `dist/`, memory store.
+ *   (`validateThroughInject`), on the app of the compiled `dist/`, memory store;
+ * - the same route of the same app through its router with a request and a response
+ *   that are no Node streams (bench/fixtures/stream-free-dispatch.ts, a measuring stick
+ *   the service never uses): what an in-process dispatch without streams would cost.
  */
 import { ServerResponse, type IncomingMessage } from 'node:http'
 import { createRequire } from 'node:module'
@@ -28,6 +31,7 @@ import type * as AppModule from '../src/app.js'
 import type * as ConfigModule from '../src/config.js'
 import type * as BusinessModule from '../plugins/business/index.js'
 import type * as ValidationSchemas from '../plugins/shared/token-validation.js'
+import { dispatchWithoutStreams } from './fixtures/stream-free-dispatch.js'
 
 export interface InjectKindResult {
   name: string
@@ -96,21 +100,24 @@ async function bareFastifyCall (business: typeof BusinessModule, schemas: typeof
   return { app, call: async () => (await business.validateThroughInject(app, '/validateToken', 'x')).json() }
 }
 
-/** This service's own validateToken, with a live token of the demo user. */
-async function serviceCall (business: typeof BusinessModule): Promise<{ call: Call, app: FastifyInstance }> {
+/** This service's own validateToken, with a live token of the demo user: through inject, and without streams. */
+async function serviceCalls (business: typeof BusinessModule): Promise<{ call: Call, withoutStreams: Call, app: FastifyInstance }> {
   const { buildApp } = await dist<typeof AppModule>('src/app.js')
   const { loadConfig } = await dist<typeof ConfigModule>('src/config.js')
   const app = await buildApp({ config: loadConfig({}), logger: { stream: discard() } })
   const login = await app.inject({ method: 'POST', url: '/auth/login', payload: { username: 'jsf.fusco@gmail.com', password: 'postman' } })
   if (login.statusCode !== 200) throw new Error(`inject: login answered ${login.statusCode}`)
   const token = login.json<{ token: string }>().token
+  const body = JSON.stringify({ token })
+  const accepted = (answer: { json: <T>() => T }) => {
+    const validation = answer.json<{ authenticated: boolean }>()
+    if (!validation.authenticated) throw new Error('inject: the service refused the token')
+    return validation
+  }
   return {
     app,
-    call: async () => {
-      const answer = (await business.validateThroughInject(app, '/auth/validateToken', token)).json<{ authenticated: boolean }>()
-      if (!answer.authenticated) throw new Error('inject: the service refused the token')
-      return answer
-    }
+    call: async () => accepted(await business.validateThroughInject(app, '/auth/validateToken', token)),
+    withoutStreams: async () => accepted(await dispatchWithoutStreams(app, '/auth/validateToken', body))
   }
 }
 
@@ -153,12 +160,13 @@ const [calls, rounds] = process.argv.slice(2).map(Number) as [number, number]
 const business = await dist<typeof BusinessModule>('plugins/business/index.js')
 const schemas = await dist<typeof ValidationSchemas>('plugins/shared/token-validation.js')
 const bare = await bareFastifyCall(business, schemas)
-const service = await serviceCall(business)
+const service = await serviceCalls(business)
 const kinds: Array<[string, Call]> = [
   ['node:http ServerResponse on a null socket', serverResponseCall()],
   ['light-my-request, a dispatch that answers at once', lightMyRequestCall()],
   ['Fastify inject, a bare app, validateToken\'s schemas', bare.call],
-  ['this service: validateThroughInject → /auth/validateToken', service.call]
+  ['this service: validateThroughInject → /auth/validateToken', service.call],
+  ['the same, through the router with no streams (a measuring stick)', service.withoutStreams]
 ]
 const byKind: InjectKindResult[][] = kinds.map(() => [])
 for (const [, call] of kinds) await measure('warm-up', call, Math.max(CONCURRENCY, Math.round(calls / 4)))

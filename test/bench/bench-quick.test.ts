@@ -45,8 +45,8 @@ describe('npm run bench -- --quick', () => {
     }
     expect(throughput!.data.cpuMicrosPerRequest).not.toBeNull()
     expect(login!.argon2.verifications).toBeGreaterThan(0)
-    // The inject hop, each of its four layers timed.
-    expect(results.inject!.kinds).toHaveLength(4)
+    // The inject hop, each of its four layers timed, and the stream-free measuring stick.
+    expect(results.inject!.kinds).toHaveLength(5)
     for (const kind of results.inject!.kinds) expect(kind.cpuMicrosPerCall, kind.name).toBeGreaterThan(0)
     expect(memory!.samples.map((sample) => sample.tokens)).toEqual(results.settings.memoryTokens)
     expect(memory!.cleanup.removed).toBe(memory!.cleanup.tokens)
