@@ -21,17 +21,17 @@
  */
 import { ServerResponse, type IncomingMessage } from 'node:http'
 import { createRequire } from 'node:module'
-import { join } from 'node:path'
 import { PerformanceObserver, constants, type PerformanceEntry } from 'node:perf_hooks'
 import { Writable } from 'node:stream'
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import { pathToFileURL } from 'node:url'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type * as AppModule from '../src/app.js'
 import type * as ConfigModule from '../src/config.js'
 import type * as BusinessModule from '../plugins/business/index.js'
 import type * as ValidationSchemas from '../plugins/shared/token-validation.js'
 import { dispatchWithoutStreams } from './fixtures/stream-free-dispatch.js'
+import { medianBy } from './median.js'
+import { fromDist } from './servers.js'
 
 export interface InjectKindResult {
   name: string
@@ -49,7 +49,6 @@ export interface InjectReport {
   kinds: InjectKindResult[]
 }
 
-const PROJECT_ROOT = join(import.meta.dirname, '..')
 const CONCURRENCY = 10
 const ANSWER = JSON.stringify({ authenticated: true, username: 'jsf.fusco@gmail.com', expiresIn: 30 })
 
@@ -82,10 +81,6 @@ function lightMyRequestCall (): Call {
   })
 }
 
-async function dist<T> (path: string): Promise<T> {
-  return await import(pathToFileURL(join(PROJECT_ROOT, 'dist', path)).href) as T
-}
-
 /** A null log stream: the apps log as the service does (pino at info), and the lines go nowhere. */
 const discard = () => new Writable({ write (_chunk, _encoding, callback) { callback() } })
 
@@ -102,8 +97,8 @@ async function bareFastifyCall (business: typeof BusinessModule, schemas: typeof
 
 /** This service's own validateToken, with a live token of the demo user: through inject, and without streams. */
 async function serviceCalls (business: typeof BusinessModule): Promise<{ call: Call, withoutStreams: Call, app: FastifyInstance }> {
-  const { buildApp } = await dist<typeof AppModule>('src/app.js')
-  const { loadConfig } = await dist<typeof ConfigModule>('src/config.js')
+  const { buildApp } = await fromDist<typeof AppModule>('src/app.js')
+  const { loadConfig } = await fromDist<typeof ConfigModule>('src/config.js')
   const app = await buildApp({ config: loadConfig({}), logger: { stream: discard() } })
   const login = await app.inject({ method: 'POST', url: '/auth/login', payload: { username: 'jsf.fusco@gmail.com', password: 'postman' } })
   if (login.statusCode !== 200) throw new Error(`inject: login answered ${login.statusCode}`)
@@ -152,13 +147,9 @@ async function measure (name: string, call: Call, calls: number): Promise<Inject
   }
 }
 
-function median (results: InjectKindResult[]): InjectKindResult {
-  return [...results].sort((a, b) => a.cpuMicrosPerCall - b.cpuMicrosPerCall)[Math.floor(results.length / 2)]!
-}
-
 const [calls, rounds] = process.argv.slice(2).map(Number) as [number, number]
-const business = await dist<typeof BusinessModule>('plugins/business/index.js')
-const schemas = await dist<typeof ValidationSchemas>('plugins/shared/token-validation.js')
+const business = await fromDist<typeof BusinessModule>('plugins/business/index.js')
+const schemas = await fromDist<typeof ValidationSchemas>('plugins/shared/token-validation.js')
 const bare = await bareFastifyCall(business, schemas)
 const service = await serviceCalls(business)
 const kinds: Array<[string, Call]> = [
@@ -175,5 +166,5 @@ for (let round = 0; round < rounds; round++) {
 }
 observer.disconnect()
 await Promise.all([bare.app.close(), service.app.close()])
-const report: InjectReport = { calls, rounds, kinds: byKind.map(median) }
+const report: InjectReport = { calls, rounds, kinds: byKind.map((results) => medianBy(results, (result) => result.cpuMicrosPerCall)) }
 process.stdout.write(JSON.stringify(report) + '\n')

@@ -12,6 +12,7 @@ import type { BenchOptions } from './options.js'
 import { measureRedis, validationCost, type RedisCost, type ValidationCostRound } from './redis-cost.js'
 import { BenchServer, DEMO_CREDENTIALS, PROJECT_ROOT, TSX_LOADER } from './servers.js'
 import { freePort } from './free-port.js'
+import { medianBy } from './median.js'
 import { RedisServer } from '../test/helpers/redis-server.js'
 import { findBinary } from '../test/helpers/system-binaries.js'
 
@@ -70,9 +71,10 @@ export interface RedisResult {
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 const loginRequest: Request = { path: '/auth/login', method: 'POST', body: DEMO_CREDENTIALS }
 
+const byRedisCpu = (cost: RedisCost) => cost.cpuMicrosPerOperation
+
 function median (loads: LoadResult[], name: string): NamedLoad {
-  const byCpu = [...loads].sort((a, b) => (a.cpuMicrosPerRequest ?? 0) - (b.cpuMicrosPerRequest ?? 0))
-  return { name, ...byCpu[Math.floor((byCpu.length - 1) / 2)]! }
+  return { name, ...medianBy(loads, (load) => load.cpuMicrosPerRequest) }
 }
 
 /** The servers of the throughput scenarios: the service, and its peers. */
@@ -216,12 +218,6 @@ export async function benchRedis (): Promise<BenchRedis | undefined> {
   return { url: server.url, own: true, stop: () => server.stop() }
 }
 
-/** The median of `costs` by Redis CPU per operation. */
-function medianCost (costs: RedisCost[]): RedisCost {
-  const byCpu = [...costs].sort((a, b) => (a.cpuMicrosPerOperation ?? 0) - (b.cpuMicrosPerOperation ?? 0))
-  return byCpu[Math.floor((byCpu.length - 1) / 2)]!
-}
-
 /**
  * /business/data with TOKEN_STORE=redis, with Redis's CPU and commands per request; then,
  * on the same Redis, the cost of a validation side by side with the floor of a plain
@@ -250,8 +246,8 @@ export async function redis ({ url, own }: BenchRedis, options: BenchOptions, pr
       data: { name: 'GET /business/data (Redis store)', ...data! },
       redisCpuMicrosPerRequest: whole.cpuMicrosPerOperation === null || requests === 0 ? null : whole.cpuMicrosPerOperation / requests,
       commandsPerRequest: Object.fromEntries(Object.entries(whole.commandsPerOperation).map(([name, calls]) => [name, calls / requests])),
-      validation: medianCost(rounds.map((round) => round.validation)),
-      floor: medianCost(rounds.map((round) => round.floor)),
+      validation: medianBy(rounds.map((round) => round.validation), byRedisCpu),
+      floor: medianBy(rounds.map((round) => round.floor), byRedisCpu),
       rounds
     }
   } finally {

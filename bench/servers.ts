@@ -31,6 +31,11 @@ const CLOCK_TICKS = (() => {
   }
 })()
 
+/** A module of the compiled dist/ (`path` under it), the code `npm start` runs rather than the sources. */
+export async function fromDist<Module> (path: string): Promise<Module> {
+  return await import(pathToFileURL(join(PROJECT_ROOT, 'dist', path)).href) as Module
+}
+
 /** Compiles src/ and plugins/ into dist/ when needed, exactly as `npm start` does first. */
 export function buildIfNeeded (): void {
   execFileSync(process.execPath, [join(PROJECT_ROOT, 'scripts/build-if-needed.mjs')], { cwd: PROJECT_ROOT, stdio: 'inherit' })

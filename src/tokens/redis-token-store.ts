@@ -13,7 +13,7 @@ import type { Session, TokenStore } from './token-store.js'
  *
  *   <prefix>{<tag>}:t:<digest>    a session: a string, 4 big-endian doubles (createdAt,
  *                                 lastUsedAt, expiresAt, refreshCount), then who and where
- *                                 from (SessionOrigin: the username, the user agent, the
+ *                                 from (packOrigin: the username, the user agent, the
  *                                 address), written at issue and never changed;
  *                                 its Redis TTL ends at its expiry, so Redis removes it
  *   <prefix>{<tag>}:u:<username>  the user's index: a hash, session id -> digest; it lives
