@@ -1,10 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { freshCopy } from '../helpers/fresh-copy.js'
-import { PATH_WITH_THIS_NODE } from '../helpers/server-process.js'
+import { PATH_WITH_THIS_NODE, spawnProcessGroup } from '../helpers/server-process.js'
 
 const BUILD_STAMP = 'dist/.tsbuildinfo'
 
@@ -21,30 +21,16 @@ function npm (copy: string, args: string[], input = '') {
 
 const COMPILING = /compiling/i
 
-/**
- * dist/ is built once, when `npm ci` runs the `prepare` script; after that `npm start` and
- * the command-line scripts run it without calling the compiler, unless a source changed.
- */
 /** Runs `npm start` in the copy on a free port; resolves with its URL and everything it printed so far. */
 async function npmStart (copy: string): Promise<{ url: string | undefined, output: () => string }> {
-  const server = spawn('npm', ['start'], { cwd: copy, env: { ...shellEnv(), PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-  let output = ''
-  server.stdout.on('data', (chunk) => { output += chunk })
-  server.stderr.on('data', (chunk) => { output += chunk })
-  const exited = new Promise((resolve) => server.on('exit', resolve))
-  onTestFinished(async () => {
-    if (server.exitCode !== null || server.pid === undefined) return
-    // Its own process group: npm, sh and node stop together.
-    process.kill(-server.pid, 'SIGTERM')
-    await exited
-  })
+  const { child: server, output } = spawnProcessGroup('npm', ['start'], { cwd: copy, env: { ...shellEnv(), PORT: '0' } })
   const deadline = Date.now() + 30_000
   let url: string | undefined
   while (url === undefined && Date.now() < deadline && server.exitCode === null) {
-    url = /Server listening at (http:\/\/[^"]+)/.exec(output)?.[1]
+    url = /Server listening at (http:\/\/[^"]+)/.exec(output())?.[1]
     if (url === undefined) await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  return { url, output: () => output }
+  return { url, output }
 }
 
 /**

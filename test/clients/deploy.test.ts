@@ -1,12 +1,12 @@
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { freePort } from '../../bench/free-port.js'
 import { ConfigSchema } from '../../src/config.js'
 import { freshCopy } from '../helpers/fresh-copy.js'
-import { PATH_WITH_THIS_NODE, PROJECT_ROOT } from '../helpers/server-process.js'
+import { PATH_WITH_THIS_NODE, PROJECT_ROOT, spawnProcessGroup } from '../helpers/server-process.js'
 
 interface PackageJson {
   engines?: { node?: string }
@@ -79,23 +79,7 @@ describe('deployment', () => {
     expect(existsSync(join(copy, 'dist/src/server.js'))).toBe(true)
 
     const port = await freePort()
-    const web = spawn('sh', ['-c', webCommand()], {
-      cwd: copy,
-      env: { ...env, PORT: String(port) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // Its own process group, so that sh, npm and node all stop together.
-      detached: true
-    })
-    let output = ''
-    web.stdout.on('data', (chunk) => { output += chunk })
-    web.stderr.on('data', (chunk) => { output += chunk })
-    const exited = new Promise((resolve) => web.on('exit', resolve))
-    onTestFinished(async () => {
-      if (web.exitCode !== null || web.pid === undefined) return
-      process.kill(-web.pid, 'SIGTERM')
-      const stopped = await Promise.race([exited.then(() => true), new Promise((resolve) => setTimeout(resolve, 5000, false))])
-      if (stopped === false) process.kill(-web.pid, 'SIGKILL')
-    })
+    const { child: web, output } = spawnProcessGroup('sh', ['-c', webCommand()], { cwd: copy, env: { ...env, PORT: String(port) } })
 
     let health: { status: number, body: unknown } | undefined
     const deadline = Date.now() + 45_000
@@ -108,8 +92,8 @@ describe('deployment', () => {
       }
     }
 
-    expect(health, output).toEqual({ status: 200, body: { status: 'ok' } })
+    expect(health, output()).toEqual({ status: 200, body: { status: 'ok' } })
     // HOST=0.0.0.0 from the Procfile: the platform's router can reach it.
-    expect(listensOnAllInterfaces(port) ?? true, output).toBe(true)
+    expect(listensOnAllInterfaces(port) ?? true, output()).toBe(true)
   })
 })

@@ -43,6 +43,33 @@ export function spawnServer (env: Record<string, string>): ServerProcess {
   return { child, stdout: () => stdout, stderr: () => stderr, exited }
 }
 
+export interface ProcessGroup {
+  child: ChildProcess
+  /** Everything it printed so far, standard output and error as they came. */
+  output: () => string
+}
+
+/**
+ * Runs a command the way a user or a platform does (`npm start`, a Procfile's web
+ * command through `sh -c`) in a process group of its own, so that npm, sh and node stop
+ * together when the test finishes: SIGTERM to the group, SIGKILL if it is still there
+ * after 5 s.
+ */
+export function spawnProcessGroup (command: string, args: string[], options: { cwd: string, env: NodeJS.ProcessEnv }): ProcessGroup {
+  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  let output = ''
+  child.stdout?.on('data', (chunk) => { output += chunk })
+  child.stderr?.on('data', (chunk) => { output += chunk })
+  const exited = new Promise((resolve) => child.on('exit', resolve))
+  onTestFinished(async () => {
+    if (child.exitCode !== null || child.pid === undefined) return
+    process.kill(-child.pid, 'SIGTERM')
+    const stopped = await Promise.race([exited.then(() => true), new Promise((resolve) => setTimeout(resolve, 5000, false))])
+    if (stopped === false) process.kill(-child.pid, 'SIGKILL')
+  })
+  return { child, output: () => output }
+}
+
 /** Waits for the "Server listening" log line and returns the URL it names. */
 export async function listeningUrl (server: ServerProcess, timeoutMs = 15_000): Promise<string> {
   let url: string | undefined
